@@ -1,0 +1,1 @@
+"""Job-agnostic code every handoff job may import."""

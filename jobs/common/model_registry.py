@@ -1,0 +1,124 @@
+"""Model versions and their stages on the ZenML model control plane.
+
+Every stage change goes through here, so each one leaves the same record on the model version:
+metadata key ``promotion`` with the stage, the numbers, the reason, who decided, when, and which
+version was production before (what ``handoff rollback`` restores).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from jobs.common.errors import BadInput, PreconditionNotMet
+from jobs.common.promotion import PRODUCTION, Decision
+
+PROMOTION_KEY = "promotion"
+STAGES = ("production", "staging", "archived", "none")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def production_version(model_name: str):  # noqa: ANN201 - zenml ModelVersionResponse | None
+    from zenml.client import Client
+    from zenml.enums import ModelStages
+
+    try:
+        return Client().get_model_version(model_name, ModelStages.PRODUCTION)
+    except KeyError:
+        return None
+
+
+def require_production(model_name: str, job: str = "training"):  # noqa: ANN201
+    version = production_version(model_name)
+    if version is None:
+        raise PreconditionNotMet(
+            f"model {model_name!r} has no production version yet; run the {job} job first "
+            f"(or promote a version: handoff promote {model_name} <version>)"
+        )
+    return version
+
+
+def get_version(model_name: str, version: str | int):  # noqa: ANN201
+    from zenml.client import Client
+
+    try:
+        return Client().get_model_version(model_name, _version_key(version))
+    except KeyError as err:
+        raise BadInput(f"model {model_name!r} has no version {version!r}") from err
+
+
+def metric_of(version: Any, metric: str) -> float | None:
+    value = version.run_metadata.get("metrics", {}).get(metric)
+    return None if value is None else float(value)
+
+
+def record(model_name: str, version: str | int, key: str, value: dict[str, Any]) -> None:
+    from zenml import log_metadata
+
+    clean = {k: v for k, v in value.items() if v is not None}
+    log_metadata(metadata={key: clean}, model_name=model_name,
+                 model_version=_version_key(version))
+
+
+def set_stage(
+    model_name: str,
+    version: str | int,
+    stage: str,
+    *,
+    decided_by: str,
+    reason: str,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Move one version to a stage (production archives the old one) and record why."""
+    if stage not in STAGES:
+        raise BadInput(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
+    target = get_version(model_name, version)
+    previous = production_version(model_name)
+    entry: dict[str, Any] = {
+        **(details or {}),
+        "stage": stage,
+        "reason": reason,
+        "decided_by": decided_by,
+        "time": now(),
+    }
+    if stage == PRODUCTION and previous is not None and previous.id != target.id:
+        entry["previous_production"] = str(previous.number)
+    target.set_stage(stage, force=True)
+    record(model_name, target.number, PROMOTION_KEY, entry)
+    return entry
+
+
+def apply_decision(model_name: str, version: str | int, decision: Decision,
+                   decided_by: str) -> dict[str, Any]:
+    return set_stage(model_name, version, decision.stage, decided_by=decided_by,
+                     reason=decision.reason, details=decision.as_metadata())
+
+
+def rollback(model_name: str, decided_by: str) -> tuple[str, str]:
+    """Put back the version that was production before the current one, from its record."""
+    current = require_production(model_name)
+    last = current.run_metadata.get(PROMOTION_KEY, {})
+    previous = last.get("previous_production")
+    if not previous:
+        raise PreconditionNotMet(
+            f"model {model_name!r} version {current.number} has no recorded previous production "
+            "version to roll back to"
+        )
+    before = get_version(model_name, previous).run_metadata.get(PROMOTION_KEY, {})
+    set_stage(model_name, previous, PRODUCTION, decided_by=decided_by,
+              reason=f"rollback from version {current.number}",
+              details={"rolled_back_from": str(current.number)})
+    # Keep walking back on the next rollback instead of toggling between two versions.
+    record(model_name, previous, PROMOTION_KEY, {
+        **get_version(model_name, previous).run_metadata.get(PROMOTION_KEY, {}),
+        "previous_production": before.get("previous_production"),
+    })
+    return str(current.number), str(previous)
+
+
+def _version_key(version: str | int) -> str | int:
+    text = str(version)
+    return int(text) if text.isdigit() else text

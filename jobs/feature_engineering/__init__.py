@@ -1,0 +1,1 @@
+"""Feature engineering: raw table -> named, versioned training and testing datasets."""

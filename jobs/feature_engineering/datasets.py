@@ -1,0 +1,37 @@
+"""Loading and splitting a labelled table: plain functions, no ZenML."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from jobs.common.data_contract import read_table
+
+BUILTIN_IRIS = "iris"
+IRIS_TARGET = "species"
+
+
+def iris() -> pd.DataFrame:
+    """scikit-learn's bundled iris (no download), with column names a JSON client can type."""
+    from sklearn.datasets import load_iris
+
+    bunch = load_iris(as_frame=True)
+    frame = bunch.data.rename(columns=lambda c: c.replace(" (cm)", "_cm").replace(" ", "_"))
+    frame[IRIS_TARGET] = pd.Categorical.from_codes(bunch.target, bunch.target_names).astype(str)
+    return frame
+
+
+def load_source(source: str) -> pd.DataFrame:
+    return iris() if source == BUILTIN_IRIS else read_table(source)
+
+
+def split(
+    df: pd.DataFrame, target: str, test_size: float, random_state: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A stratified split when every class can appear on both sides, else a plain one."""
+    counts = df[target].value_counts()
+    stratify = df[target] if counts.min() >= 2 and len(counts) <= len(df) * test_size else None
+    train, test = train_test_split(
+        df, test_size=test_size, random_state=random_state, stratify=stratify
+    )
+    return train.reset_index(drop=True), test.reset_index(drop=True)
