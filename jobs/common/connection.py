@@ -21,7 +21,9 @@ CONNECT_TIMEOUT_S = 10.0
 
 
 def server_url() -> str | None:
-    return os.environ.get("ZENML_STORE_URL") or None
+    """The remote server's URL; ZenML itself may set a ``sqlite://`` URL for a local store."""
+    url = os.environ.get("ZENML_STORE_URL", "")
+    return url if url.startswith(("http://", "https://")) else None
 
 
 def connect() -> str:

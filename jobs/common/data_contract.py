@@ -6,7 +6,9 @@ rejected before a pipeline runs: nothing reaches the artifact store and no stage
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import hashlib
+import io
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 from pandas.api import types as ptypes
@@ -21,9 +23,11 @@ READERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 def read_table(uri: str) -> pd.DataFrame:
     """Read a CSV or Parquet file from a local path or a URI the active artifact store serves."""
-    kind = READERS.get(PurePosixPath(uri.split("?")[0]).suffix.lower())
-    if kind is None:
-        raise BadInput(f"cannot read {uri}: expected a .csv or .parquet file")
+    return parse_table(read_bytes(uri), uri)
+
+
+def read_bytes(uri: str) -> bytes:
+    _kind(uri)
     try:
         if "://" in uri:
             # ZenML's fileio routes s3:// (and gs://, az://) through the active artifact store's
@@ -31,25 +35,49 @@ def read_table(uri: str) -> pd.DataFrame:
             from zenml.io import fileio
 
             with fileio.open(uri, "rb") as handle:
-                return pd.read_parquet(handle) if kind == "parquet" else pd.read_csv(handle)
-        return pd.read_parquet(uri) if kind == "parquet" else pd.read_csv(uri)
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise BadInput(f"cannot read {uri}: {err}") from err
-    except Exception as err:  # pyarrow and fsspec raise their own types for corrupt files
-        raise BadInput(f"cannot read {uri}: {type(err).__name__}: {err}") from err
+                return handle.read()
+        with open(uri, "rb") as handle:
+            return handle.read()
+    except Exception as err:  # fsspec and the stores raise their own types
+        raise BadInput(f"cannot read {uri}: {getattr(err, 'strerror', None) or err}") from err
+
+
+def parse_table(data: bytes, uri: str) -> pd.DataFrame:
+    kind = _kind(uri)
+    try:
+        buffer = io.BytesIO(data)
+        return pd.read_parquet(buffer) if kind == "parquet" else pd.read_csv(buffer)
+    except pd.errors.EmptyDataError as err:
+        raise BadInput(f"{uri}: the table is empty") from err
+    except Exception as err:  # pyarrow and the CSV parser raise their own types
+        raise BadInput(f"cannot parse {uri} as {kind}: {err}") from err
+
+
+def fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _kind(uri: str) -> str:
+    kind = READERS.get(PurePosixPath(uri.split("?")[0]).suffix.lower())
+    if kind is None:
+        raise BadInput(f"cannot read {uri}: expected a .csv or .parquet file")
+    return kind
 
 
 def write_table(df: pd.DataFrame, uri: str) -> None:
-    kind = READERS.get(PurePosixPath(uri).suffix.lower())
-    if kind is None:
-        raise BadInput(f"cannot write {uri}: expected a .csv or .parquet path")
+    kind = _kind(uri)
     if "://" in uri:
         from zenml.io import fileio
 
-        with fileio.open(uri, "wb") as handle:
-            _ = df.to_parquet(handle) if kind == "parquet" else df.to_csv(handle, index=False)
-        return
-    _ = df.to_parquet(uri) if kind == "parquet" else df.to_csv(uri, index=False)
+        opener = fileio.open
+    else:
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        opener = open
+    with opener(uri, "wb") as handle:
+        if kind == "parquet":
+            df.to_parquet(handle, index=False)
+        else:
+            df.to_csv(handle, index=False)
 
 
 def validate_labelled(df: pd.DataFrame, target: str, source: str) -> FeatureSchema:

@@ -1,0 +1,1 @@
+"""Batch inference: whatever model is in production predicts on a table of features."""

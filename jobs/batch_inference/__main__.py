@@ -1,0 +1,52 @@
+"""python -m jobs.batch_inference — predict with whatever model is in production."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from jobs.batch_inference import features
+from jobs.batch_inference.settings import Settings
+from jobs.common.connection import connect
+from jobs.common.data_contract import validate_features
+from jobs.common.entrypoint import job_main
+from jobs.common.model_registry import require_production
+
+
+def run(settings: Settings) -> int:
+    connect()
+    production = require_production(settings.model_name)
+    data, fingerprint = features.load(settings.input)
+    validate_features(data, production.run_metadata.get("feature_schema", {}), settings.input)
+    del data  # the pipeline's own step loads it; nothing is written until the input is valid
+
+    from zenml import Model
+    from zenml.client import Client
+    from zenml.enums import ModelStages
+
+    from jobs.batch_inference.pipeline import batch_inference
+
+    batch_inference.with_options(
+        model=Model(name=settings.model_name, version=ModelStages.PRODUCTION),
+        substitutions={"predictions": settings.predictions_artifact},
+    )(
+        input_uri=settings.input,
+        fingerprint=fingerprint,
+        model_artifact=settings.model_artifact,
+        output_uri=settings.output,
+    )
+    result = Client().get_artifact_version(name_id_or_prefix=settings.predictions_artifact)
+    meta = result.run_metadata
+    print(f"predicted {meta.get('rows')} rows with {meta.get('model_name')} version "
+          f"{meta.get('model_version')} -> {result.name} version {result.version}"
+          + (f" and {settings.output}" if settings.output else ""))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return job_main("batch_inference", Settings, run,
+                    "Predict on a table with the model that is in production.", argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Deployment: put the production model version behind an HTTP endpoint, idempotently."""

@@ -1,0 +1,63 @@
+"""python -m jobs.deployment — serve the production model version; do nothing if it already is."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from jobs.common.connection import connect
+from jobs.common.entrypoint import job_main
+from jobs.common.errors import PreconditionNotMet, Unavailable
+from jobs.common.model_registry import get_version, require_production
+from jobs.deployment.settings import Settings
+from jobs.deployment.targets import make_target
+
+
+def run(settings: Settings) -> int:
+    connect()
+    production = require_production(settings.model_name)
+    version = str(production.number)
+    spec = settings.model_dump(include={"target", "host", "port", "state_dir", "ready_timeout_s"})
+    target = make_target(spec)
+    live = target.live()
+    if live is not None and live.version == version:
+        print(f"{target.kind} target at {live.endpoint} already serves {settings.model_name} "
+              f"version {version}; nothing to do")
+        return 0
+    target_column = production.run_metadata.get("target_column")
+    if not target_column:
+        raise PreconditionNotMet(f"{settings.model_name} version {version} has no recorded "
+                                 "target_column; retrain it with the training job")
+
+    from zenml import Model
+    from zenml.enums import ModelStages
+
+    from jobs.deployment.pipeline import deployment
+
+    deployment.with_options(
+        model=Model(name=settings.model_name, version=ModelStages.PRODUCTION),
+    )(
+        target=spec,
+        testing_dataset=settings.testing_dataset,
+        target_column=target_column,
+        smoke_rows=settings.smoke_rows,
+        model_artifact=settings.model_artifact,
+    )
+    record = get_version(settings.model_name, version).run_metadata.get(
+        f"deployment_{target.kind}", {})
+    if record.get("status") != "deployed":
+        raise Unavailable(f"deploying version {version} to {target.kind} failed and was rolled "
+                          f"back to {record.get('previous_version') or 'nothing'}: "
+                          f"{record.get('error')}")
+    print(f"deployed {settings.model_name} version {version} to {target.kind} at "
+          f"{record['endpoint']} (previously {record.get('previous_version') or 'nothing'})")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return job_main("deployment", Settings, run,
+                    "Serve the production model version behind an HTTP endpoint.", argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

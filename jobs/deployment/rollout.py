@@ -1,0 +1,58 @@
+"""Deploy a version, prove it answers with real rows, and put the old one back if it does not."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pandas as pd
+
+from jobs.common.model_registry import now
+from jobs.deployment.targets import Target
+
+log = logging.getLogger("handoff")
+
+
+class SmokeTestFailed(Exception):
+    pass
+
+
+def smoke_test(endpoint: str, rows: pd.DataFrame, version: str) -> None:
+    records = rows.to_dict(orient="records")
+    try:
+        response = httpx.post(endpoint + "/predict", json={"records": records}, timeout=30)
+    except httpx.HTTPError as err:
+        raise SmokeTestFailed(f"POST {endpoint}/predict: {type(err).__name__}: {err}") from err
+    if response.status_code != 200:
+        raise SmokeTestFailed(f"POST {endpoint}/predict answered {response.status_code}: "
+                              f"{response.text[:200]}")
+    body = response.json()
+    if body.get("version") != version or len(body.get("predictions", [])) != len(records):
+        raise SmokeTestFailed(f"{endpoint} answered version {body.get('version')} with "
+                              f"{len(body.get('predictions', []))} predictions; expected "
+                              f"version {version} with {len(records)}")
+
+
+def rollout(target: Target, model_name: str, version: str, model_artifact: str,
+            rows: pd.DataFrame) -> dict[str, Any]:
+    """Returns the deployment record; ``status`` is ``deployed`` or ``rolled_back``."""
+    before = target.live()
+    record: dict[str, Any] = {
+        "target": target.kind, "endpoint": target.endpoint, "version": version,
+        "previous_version": before.version if before else None, "time": now(),
+        "smoke_rows": len(rows),
+    }
+    try:
+        target.deploy(model_name, version, model_artifact)
+        smoke_test(target.endpoint, rows, version)
+    except Exception as err:  # noqa: BLE001 - any failure means: put the old version back
+        log.error("deploying version %s to %s failed: %s", version, target.kind, err)
+        record.update(status="rolled_back", error=str(err))
+        if before is not None:
+            target.deploy(model_name, before.version, model_artifact)
+        else:
+            target.stop()
+        return record
+    record["status"] = "deployed"
+    return record

@@ -1,0 +1,26 @@
+"""The request contract of POST /predict, derived from the model's recorded feature schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+
+from jobs.common.data_contract import FeatureSchema
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    records: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+
+
+def record_adapter(schema: FeatureSchema) -> TypeAdapter[list[BaseModel]]:
+    """One strict field per feature: a missing, extra or non-numeric field is a 422 naming it."""
+    fields: dict[str, Any] = {
+        name: (int if dtype.startswith(("int", "uint")) else float, ...)
+        for name, dtype in schema.items()
+    }
+    record = create_model(  # type: ignore[call-overload]
+        "Record", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
+    )
+    return TypeAdapter(list[record])  # type: ignore[valid-type]

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from jobs.common.settings import JobSettings
+
+
+class Settings(JobSettings):
+    host: str = Field("0.0.0.0", description="address to listen on")
+    port: int = Field(8080, ge=1, le=65535, description="port to listen on")
+    model_version: str | None = Field(None, description="version to serve; null = production")
