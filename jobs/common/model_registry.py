@@ -15,6 +15,7 @@ from jobs.common.promotion import PRODUCTION, Decision
 
 PROMOTION_KEY = "promotion"
 STAGES = ("production", "staging", "archived", "none")
+AUTO: Any = object()
 
 
 def now() -> str:
@@ -71,8 +72,13 @@ def set_stage(
     decided_by: str,
     reason: str,
     details: dict[str, Any] | None = None,
+    previous_production: str | None = AUTO,
 ) -> dict[str, Any]:
-    """Move one version to a stage (production archives the old one) and record why."""
+    """Move one version to a stage (production archives the old one) and record why.
+
+    ``previous_production`` is what a later rollback restores; by default the version that was
+    production until now.
+    """
     if stage not in STAGES:
         raise BadInput(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
     target = get_version(model_name, version)
@@ -84,8 +90,11 @@ def set_stage(
         "decided_by": decided_by,
         "time": now(),
     }
-    if stage == PRODUCTION and previous is not None and previous.id != target.id:
-        entry["previous_production"] = str(previous.number)
+    if stage == PRODUCTION:
+        if previous_production is AUTO:
+            same = previous is None or previous.id == target.id
+            previous_production = None if same else str(previous.number)
+        entry["previous_production"] = previous_production
     target.set_stage(stage, force=True)
     record(model_name, target.number, PROMOTION_KEY, entry)
     return entry
@@ -107,15 +116,12 @@ def rollback(model_name: str, decided_by: str) -> tuple[str, str]:
             f"model {model_name!r} version {current.number} has no recorded previous production "
             "version to roll back to"
         )
+    # Walk further back on the next rollback instead of toggling between two versions.
     before = get_version(model_name, previous).run_metadata.get(PROMOTION_KEY, {})
     set_stage(model_name, previous, PRODUCTION, decided_by=decided_by,
               reason=f"rollback from version {current.number}",
-              details={"rolled_back_from": str(current.number)})
-    # Keep walking back on the next rollback instead of toggling between two versions.
-    record(model_name, previous, PROMOTION_KEY, {
-        **get_version(model_name, previous).run_metadata.get(PROMOTION_KEY, {}),
-        "previous_production": before.get("previous_production"),
-    })
+              details={"rolled_back_from": str(current.number)},
+              previous_production=before.get("previous_production"))
     return str(current.number), str(previous)
 
 

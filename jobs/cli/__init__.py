@@ -1,0 +1,128 @@
+"""`handoff`: run a job, promote or roll back a model, show status, serve, bootstrap a stack.
+
+Jobs never import each other; this command line is the one place that knows them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from jobs.common import logs, settings
+from jobs.common.errors import run_main
+
+JOBS = ("feature-engineering", "training", "batch-inference", "deployment")
+"""In chain order, spelled as in images and manifests; the Python package is the snake_case."""
+SERVICES = ("serving",)
+
+
+def package(job: str) -> str:
+    return "jobs." + job.replace("-", "_")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logs.configure()
+    parser = argparse.ArgumentParser(prog="handoff", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run one job (its own flags follow)")
+    run.add_argument("job", choices=JOBS + SERVICES)
+    run.add_argument("args", nargs=argparse.REMAINDER)
+
+    chain = commands.add_parser("chain", help="run the four jobs in order, each its own process")
+    chain.add_argument("--config-dir", help="directory with <job>.yaml files to pass on")
+
+    promote = commands.add_parser("promote", help="move a model version to a stage by hand")
+    promote.add_argument("model")
+    promote.add_argument("version")
+    promote.add_argument("--stage", default="production", choices=["production", "staging"])
+    promote.add_argument("--reason", default="promoted by hand")
+
+    rollback = commands.add_parser("rollback", help="put the previous production version back")
+    rollback.add_argument("model")
+
+    status = commands.add_parser("status", help="datasets, versions, predictions, endpoints")
+    status.add_argument("--dataset", default="iris")
+    status.add_argument("--model-name", default="")
+
+    commands.add_parser("serve", help="serve a model version over HTTP (flags of serving)",
+                        add_help=False).add_argument("args", nargs=argparse.REMAINDER)
+
+    stack = commands.add_parser("stack", help="manage the ZenML stack the jobs share")
+    stack_commands = stack.add_subparsers(dest="stack_command", required=True)
+    boot = stack_commands.add_parser("bootstrap", help="register secret, S3 store, stack")
+    from jobs.cli.stack import StackSettings
+
+    settings.add_flags(boot, StackSettings)
+
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return _run_job(args.job, args.args)
+    if args.command == "serve":
+        return _run_job("serving", args.args)
+    if args.command == "chain":
+        return _chain(args.config_dir)
+    return run_main(lambda: _manage(args), f"handoff {args.command}")
+
+
+def _run_job(job: str, args: Sequence[str]) -> int:
+    return int(importlib.import_module(package(job) + ".__main__").main(list(args)))
+
+
+def _chain(config_dir: str | None) -> int:
+    """Each job in its own process, as in the cluster: they share only the store and stack."""
+    for job in JOBS:
+        command = [sys.executable, "-m", package(job)]
+        if config_dir and os.path.exists(os.path.join(config_dir, package(job)[5:] + ".yaml")):
+            command += ["--config", os.path.join(config_dir, package(job)[5:] + ".yaml")]
+        print(f"==> {job}", flush=True)
+        started = time.monotonic()
+        code = subprocess.call(command)
+        print(f"<== {job}: exit {code} in {time.monotonic() - started:.1f}s", flush=True)
+        if code != 0:
+            return code
+    print()
+    return _manage(argparse.Namespace(command="status", dataset="iris", model_name=""))
+
+
+def _manage(args: argparse.Namespace) -> int:
+    from jobs.common.connection import connect
+
+    if args.command == "stack":
+        from jobs.cli.stack import StackSettings, bootstrap
+
+        config = settings.load(StackSettings, "jobs.cli", getattr(args, "config", None),
+                               vars(args))
+        report = bootstrap(config)
+        print("\n".join(report))
+        if all(line.endswith("unchanged") for line in report):
+            print("nothing to do: the server already matches")
+        return 0
+    connect()
+    from jobs.common import model_registry
+
+    who = f"{os.environ.get('USER', 'someone')} via handoff {args.command}"
+    if args.command == "promote":
+        entry = model_registry.set_stage(args.model, args.version, args.stage, decided_by=who,
+                                         reason=args.reason)
+        print(f"{args.model} version {args.version} -> {args.stage}"
+              + (f" (was: version {entry['previous_production']})"
+                 if entry.get("previous_production") else ""))
+    elif args.command == "rollback":
+        current, restored = model_registry.rollback(args.model, decided_by=who)
+        print(f"{args.model}: production is version {restored} again (was {current})")
+    elif args.command == "status":
+        from jobs.cli.status import report
+
+        names = settings.JobSettings(dataset=args.dataset, model_name=args.model_name)
+        print("\n".join(report(names)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

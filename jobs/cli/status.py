@@ -1,0 +1,75 @@
+"""`handoff status`: what each job left behind, read back from ZenML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobs.common.model_registry import PROMOTION_KEY
+from jobs.common.settings import JobSettings
+
+TARGETS = ("local", "docker", "kubernetes")
+
+
+def report(names: JobSettings) -> list[str]:
+    from zenml.client import Client
+
+    client = Client()
+    lines = [f"model {names.model_name}"]
+    lines.append("  datasets:")
+    for artifact in (names.training_dataset, names.testing_dataset):
+        versions = client.list_artifact_versions(artifact=artifact, sort_by="desc:created",
+                                                 size=5)
+        shown = ", ".join(str(v.version) for v in versions.items) or "none yet"
+        lines.append(f"    {artifact}: {shown} (newest first, {versions.total} in all)")
+
+    lines.append("  versions:")
+    versions = client.list_model_versions(model=names.model_name,
+                                          sort_by="desc:number", size=20, hydrate=True) \
+        if _model_exists(client, names.model_name) else None
+    deployments: dict[str, dict[str, Any]] = {}
+    for version in versions.items if versions else []:
+        meta = version.run_metadata
+        metrics = " ".join(f"{k}={v:.4f}" for k, v in meta.get("metrics", {}).items())
+        promotion = meta.get(PROMOTION_KEY, {})
+        stage = str(getattr(version.stage, "value", version.stage) or "none")
+        lines.append(f"    {version.number:>3}  {stage:<10}  {metrics or 'no metrics'}")
+        if promotion:
+            lines.append(f"         {promotion.get('time', '')} {promotion.get('decided_by')}: "
+                         f"{promotion.get('reason')}")
+        for target in TARGETS:
+            record = meta.get(f"deployment_{target}")
+            if record and record.get("time", "") > deployments.get(target, {}).get("time", ""):
+                deployments[target] = record
+    if not versions or not versions.items:
+        lines.append("    none yet (run the training job)")
+
+    lines.append("  predictions:")
+    try:
+        predictions = client.get_artifact_version(name_id_or_prefix=names.predictions_artifact)
+        meta = predictions.run_metadata
+        lines.append(f"    {predictions.name} version {predictions.version}: {meta.get('rows')} "
+                     f"rows by model version {meta.get('model_version')} "
+                     f"({predictions.created:%Y-%m-%d %H:%M})")
+    except KeyError:
+        lines.append("    none yet (run the batch-inference job)")
+
+    lines.append("  endpoints:")
+    from jobs.deployment.targets import served_version
+
+    for target, record in sorted(deployments.items()):
+        live = served_version(record["endpoint"])
+        lines.append(f"    {target}: {record['endpoint']} serves "
+                     f"{'version ' + live if live else 'nothing (not answering)'}; last deployed "
+                     f"version {record.get('version')} at {record.get('time')} "
+                     f"({record.get('status')}, previous {record.get('previous_version')})")
+    if not deployments:
+        lines.append("    none yet (run the deployment job)")
+    return lines
+
+
+def _model_exists(client: Any, name: str) -> bool:
+    try:
+        client.get_model(name)
+    except KeyError:
+        return False
+    return True

@@ -1,0 +1,144 @@
+"""One name per job, everywhere: jobs/<python name>, image handoff-<dashed name>, Dockerfile
+target <dashed name>, skaffold artifact, manifests; and skaffold.yaml is valid skaffold."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+import jsonschema
+import pytest
+
+from .manifests import (
+    JOBS,
+    REPO,
+    SKAFFOLD_SCHEMA,
+    containers,
+    dockerfile_targets,
+    handoff_containers,
+    overlays,
+    pod_templates,
+    project_image,
+    render,
+    skaffold_config,
+    workloads,
+)
+
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def artifacts() -> dict[str, dict]:
+    return {a["image"]: a for a in skaffold_config()["build"]["artifacts"]}
+
+
+def test_skaffold_yaml_is_valid_for_its_schema() -> None:
+    config = skaffold_config()
+    assert config["apiVersion"] == "skaffold/v4beta13"
+    schema = json.loads(SKAFFOLD_SCHEMA.read_text())
+    errors = sorted(
+        jsonschema.Draft7Validator(schema).iter_errors(config), key=lambda e: list(e.path)
+    )
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message[:300]}" for e in errors)
+
+
+def test_skaffold_deploys_dev_by_default_and_prod_by_profile() -> None:
+    config = skaffold_config()
+    assert config["manifests"]["kustomize"]["paths"] == ["k8s/overlays/dev"]
+    profiles = {p["name"]: p for p in config.get("profiles", [])}
+    assert profiles["prod"]["manifests"]["kustomize"]["paths"] == ["k8s/overlays/prod"]
+    assert "kubectl" in config["deploy"]
+
+
+def test_skaffold_builds_one_artifact_per_job_from_its_dockerfile_target() -> None:
+    found = artifacts()
+    assert set(found) == set(JOBS.values())
+    for image, artifact in found.items():
+        docker = artifact["docker"]
+        assert docker.get("dockerfile", "Dockerfile") == "Dockerfile", image
+        assert artifact.get("context", ".") == ".", image
+        assert docker["target"] == image.removeprefix("handoff-"), image
+
+
+def test_base_image_is_optional_and_reaches_every_artifact() -> None:
+    """BASE_IMAGE is passed only when set, to every artifact, as the Dockerfile's ARG."""
+    config = skaffold_config()
+    assert all("buildArgs" not in a["docker"] for a in config["build"]["artifacts"])
+    [profile] = [
+        p
+        for p in config["profiles"]
+        if any("BASE_IMAGE" in str(op.get("value")) for op in p.get("patches", []))
+    ]
+    assert profile["activation"] == [{"env": "BASE_IMAGE=."}]
+    paths = {op["path"] for op in profile["patches"]}
+    assert paths == {f"/build/artifacts/{i}/docker/buildArgs" for i in range(len(JOBS))}
+    if (REPO / "Dockerfile").is_file():
+        assert re.search(r"^ARG BASE_IMAGE\b", (REPO / "Dockerfile").read_text(), re.M)
+
+
+def test_every_job_has_one_name_everywhere() -> None:
+    targets = dockerfile_targets()
+    found = artifacts()
+    # A job is a package that runs as `python -m jobs.<name>` and ships its config defaults.
+    packages = {
+        p.parent.name
+        for p in (REPO / "jobs").glob("*/__main__.py")
+        if (p.parent / "config.yaml").is_file()
+    }
+    assert packages == set(JOBS), "jobs/ and the contract's job table disagree"
+    rendered = {project_image(c["image"]) for _o, _t, c in handoff_containers(render("dev"))}
+    for python_name, image in JOBS.items():
+        dashed = python_name.replace("_", "-")
+        assert image == f"handoff-{dashed}"
+        assert found[image]["docker"]["target"] == dashed
+        assert dashed in targets, (
+            f"Dockerfile has no `FROM ... AS {dashed}` stage for {image} "
+            f"(targets: {sorted(targets)})"
+        )
+        assert image in rendered, f"no manifest runs {image}"
+        assert (REPO / "k8s" / "base" / "config" / f"{python_name}.yaml").is_file()
+
+
+@pytest.mark.parametrize("overlay", overlays())
+def test_every_project_image_is_built_by_skaffold_from_a_dockerfile_target(overlay: str) -> None:
+    targets = dockerfile_targets()
+    found = artifacts()
+    for _obj, _template, container in handoff_containers(render(overlay)):
+        image = project_image(container["image"])
+        assert image in found, f"{image} is not a skaffold artifact"
+        assert found[image]["docker"]["target"] in targets, f"{image}: no such Dockerfile target"
+
+
+def _third_party_images(overlay: str) -> list[str]:
+    return [
+        c["image"]
+        for obj in workloads(render(overlay))
+        for template in pod_templates(obj)
+        for c in containers(template["spec"])
+        if not project_image(c["image"])
+    ]
+
+
+def test_dev_uses_plain_image_names_for_skaffold() -> None:
+    for _obj, _template, container in handoff_containers(render("dev")):
+        assert container["image"] in JOBS.values(), container["image"]
+
+
+def test_prod_pins_every_image_by_digest_and_runs_no_third_party_image() -> None:
+    for _obj, _template, container in handoff_containers(render("prod")):
+        assert DIGEST.search(container["image"]), f"{container['image']} is not pinned by digest"
+    assert _third_party_images("prod") == []
+
+
+def test_dev_platform_images_are_pinned_and_zenml_matches_the_lock() -> None:
+    images = _third_party_images("dev")
+    for image in images:
+        tag = image.split("@")[0].rsplit("/", 1)[-1].partition(":")[2]
+        assert tag and tag != "latest", f"{image} is not pinned"
+    pinned = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    [zenml] = [d for d in pinned if re.match(r"zenml\s*==", d)]
+    version = zenml.split("==", 1)[1].strip()
+    assert f"zenmldocker/zenml-server:{version}" in images
+    assert any(re.fullmatch(r"mysql:8\.\d+\.\d+", i) for i in images), images
+    assert any(re.search(r"minio/minio:RELEASE\.", i) for i in images), images
+    assert any(re.search(r"minio/mc:RELEASE\.", i) for i in images), images
