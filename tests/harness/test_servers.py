@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from . import servers
+from tests.harness import servers
 
 pytestmark = pytest.mark.server
 
@@ -58,20 +58,6 @@ if __name__ == "__main__":
     print("URI", run.steps["double"].output.uri)
     print("VALUE", run.steps["double"].output.load())
 """
-
-
-# Delete these two once tests/conftest.py has the session fixtures from servers.FIXTURES:
-# they have the same names, so the tests below then share the session's servers.
-@pytest.fixture(scope="module")
-def zenml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.ZenMLServer]:
-    with servers.zenml_server(tmp_path_factory.mktemp("zenml-server")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.S3Server]:
-    with servers.s3_server(tmp_path_factory.mktemp("s3-server")) as server:
-        yield server
 
 
 def _lines(output: str, tag: str) -> list[str]:

@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+
+from jobs.common.errors import BadInput, ExitCode
+from jobs.common.settings import load
+from jobs.training.settings import Settings as TrainingSettings
+
+
+def test_shipped_defaults_and_derived_names():
+    settings = load(TrainingSettings, "jobs.training", environ={})
+    assert settings.threshold == 0.9
+    assert settings.training_dataset == "iris_training_dataset"
+    assert settings.testing_dataset == "iris_testing_dataset"
+    assert settings.model_name == "iris_classifier"
+    assert settings.model_artifact == "trained_model"
+
+
+def test_precedence_file_then_env_then_flags(tmp_path: Path):
+    config = tmp_path / "training.yaml"
+    config.write_text("threshold: 0.5\ntrain_version: from_file\ndataset: wine\n")
+    env = {"HANDOFF_THRESHOLD": "0.6", "HANDOFF_TRAIN_VERSION": "2023"}
+    settings = load(TrainingSettings, "jobs.training", config, {"threshold": "0.7"}, env)
+    assert settings.threshold == 0.7  # flag beats env beats file
+    assert settings.train_version == "2023"  # env beats file, and stays a string
+    assert settings.model_name == "wine_classifier"  # file beats shipped config
+
+
+def test_unknown_key_in_a_file_names_the_key_and_the_file(tmp_path: Path):
+    config = tmp_path / "training.yaml"
+    config.write_text("treshold: 0.5\n")
+    with pytest.raises(BadInput) as raised:
+        load(TrainingSettings, "jobs.training", config, environ={})
+    assert "'treshold'" in str(raised.value) and str(config) in str(raised.value)
+    assert raised.value.exit_code == ExitCode.BAD_INPUT
+
+
+def test_invalid_value_names_the_key_and_its_source():
+    with pytest.raises(BadInput) as raised:
+        load(TrainingSettings, "jobs.training", environ={"HANDOFF_THRESHOLD": "high"})
+    assert "'threshold'" in str(raised.value) and "the environment" in str(raised.value)
+
+
+def test_unknown_classifier_is_bad_config():
+    with pytest.raises(BadInput, match="classifier"):
+        load(TrainingSettings, "jobs.training", flags={"classifier": "magic"}, environ={})
+
+
+def test_structured_values_from_the_environment():
+    env = {"HANDOFF_HYPERPARAMETERS": '{"C": 0.5}'}
+    assert load(TrainingSettings, "jobs.training", environ=env).hyperparameters == {"C": 0.5}
+
+
+def test_missing_config_file_is_bad_input(tmp_path: Path):
+    with pytest.raises(BadInput, match="cannot read config file"):
+        load(TrainingSettings, "jobs.training", tmp_path / "nope.yaml", environ={})
+
+
+def test_a_config_file_that_is_not_a_mapping_is_bad_input(tmp_path: Path):
+    config = tmp_path / "list.yaml"
+    config.write_text("- threshold\n")
+    with pytest.raises(BadInput, match="must be a mapping"):
+        load(TrainingSettings, "jobs.training", config, environ={})
