@@ -37,7 +37,7 @@ ENV UV_COMPILE_BYTECODE=1 \
 RUN --mount=type=secret,id=ca \
     if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca SSL_CERT_FILE=/run/secrets/ca; fi; \
     python3.11 -m venv /opt/uv; \
-    /opt/uv/bin/pip install --no-cache-dir --disable-pip-version-check --index-url https://pypi.org/simple "uv==${UV_VERSION}"
+    /opt/uv/bin/pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
 
 WORKDIR /src
 
@@ -62,7 +62,7 @@ RUN --mount=type=secret,id=ca \
 
 # Only what installing the project added, laid out at its final paths, so the runtime stage can
 # copy it as its own small layer on top of the unchanged dependency layer: a code change then
-# rebuilds and ships kilobytes, not the whole venv.
+# rebuilds and ships kilobytes, not the whole venv. (cp --parents takes paths relative to /.)
 WORKDIR /
 RUN site=opt/venv/lib/python3.11/site-packages; \
     mkdir /opt/project-files; \

@@ -6,11 +6,11 @@
 # pulled; the Debian mirror can be reached. The Dockerfile defaults to the official image and
 # takes this one through --build-arg BASE_IMAGE=handoff-base:py3.11.
 #
-# Skips the build when the image already exists (FORCE=1 rebuilds). Needs root, debootstrap and a
-# running dockerd (scripts/start-dockerd.sh).
+# Skips the build when the image already exists (FORCE=1 rebuilds; HANDOFF_BASE_IMAGE renames it).
+# Needs root, debootstrap and a running dockerd (scripts/start-dockerd.sh).
 set -euo pipefail
 
-IMAGE=${BASE_IMAGE:-handoff-base:py3.11}
+IMAGE=${HANDOFF_BASE_IMAGE:-handoff-base:py3.11}
 SUITE=bookworm
 DOCKER=${DOCKER:-/usr/bin/docker}
 
@@ -31,8 +31,11 @@ apt_uris() {
 }
 MIRROR=${DEBIAN_MIRROR:-$(apt_uris | grep -m1 -E '/debian/?$' || true)}
 SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-$(apt_uris | grep -m1 -E '/debian-security/?$' || true)}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
-SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+if [[ -z $MIRROR ]]; then
+    echo "build-base-image: no Debian mirror in apt's sources; set DEBIAN_MIRROR" >&2
+    exit 2
+fi
+# Without a security mirror the image still builds, with the point release's fixes only.
 
 rootfs=$(mktemp -d /var/tmp/handoff-base.XXXXXX)
 cleanup() {
@@ -50,11 +53,11 @@ quietly debootstrap --variant=minbase --include=python3,python3-venv,ca-certific
     "$SUITE" "$rootfs" "$MIRROR"
 
 # debootstrap only reads the release pocket; take the point-release and security fixes too.
-cat >"$rootfs/etc/apt/sources.list" <<SOURCES
-deb $MIRROR $SUITE main
-deb $MIRROR $SUITE-updates main
-deb $SECURITY_MIRROR $SUITE-security main
-SOURCES
+{
+    echo "deb $MIRROR $SUITE main"
+    echo "deb $MIRROR $SUITE-updates main"
+    [[ -z $SECURITY_MIRROR ]] || echo "deb $SECURITY_MIRROR $SUITE-security main"
+} >"$rootfs/etc/apt/sources.list"
 mount -t proc proc "$rootfs/proc"
 # The _apt sandbox user cannot read the build's temp dirs; this chroot is thrown away anyway.
 apt_opts=(-o APT::Sandbox::User=root -y -q)
@@ -64,11 +67,13 @@ quietly chroot "$rootfs" apt-get clean
 umount "$rootfs/proc"
 
 # The image only runs Python; apt's lists, docs, man pages and locales are dead weight in it.
+# Copyright files stay (licences), and so do the stdlib's .pyc files: containers run with a
+# read-only root, so anything not compiled here is recompiled at every start.
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/debconf/*-old \
-    "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
+    "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
     "$rootfs"/var/log/* "$rootfs"/tmp/* "$rootfs"/root/.cache
+find "$rootfs/usr/share/doc" -type f ! -name copyright -delete
 find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} +
-find "$rootfs/usr/lib/python3.11" -name __pycache__ -prune -exec rm -rf {} +
 # Machine identity must be generated per container, not shipped.
 : >"$rootfs/etc/machine-id"
 rm -f "$rootfs/etc/hostname" "$rootfs/etc/resolv.conf"

@@ -24,9 +24,10 @@ def run(settings: Settings) -> int:
     from zenml.client import Client
     from zenml.enums import ModelStages
 
+
     from jobs.batch_inference.pipeline import batch_inference
 
-    batch_inference.with_options(
+    run = batch_inference.with_options(
         model=Model(name=settings.model_name, version=ModelStages.PRODUCTION),
         substitutions={"predictions": settings.predictions_artifact},
     )(
@@ -35,7 +36,8 @@ def run(settings: Settings) -> int:
         model_artifact=settings.model_artifact,
         output_uri=settings.output,
     )
-    result = Client().get_artifact_version(name_id_or_prefix=settings.predictions_artifact)
+    # From this run, not "latest by name": a cached run reuses an older artifact version.
+    result = Client().get_pipeline_run(run.id).steps["predict"].output
     meta = result.run_metadata
     print(f"predicted {meta.get('rows')} rows with {meta.get('model_name')} version "
           f"{meta.get('model_version')} -> {result.name} version {result.version}"

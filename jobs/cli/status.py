@@ -45,12 +45,13 @@ def report(names: JobSettings) -> list[str]:
 
     lines.append("  predictions:")
     try:
-        predictions = client.get_artifact_version(name_id_or_prefix=names.predictions_artifact)
+        # The newest run's output: a cached run reuses an older artifact version.
+        run = client.get_pipeline("batch_inference").last_successful_run
+        predictions = run.steps["predict"].output
         meta = predictions.run_metadata
         lines.append(f"    {predictions.name} version {predictions.version}: {meta.get('rows')} "
-                     f"rows by model version {meta.get('model_version')} "
-                     f"({predictions.created:%Y-%m-%d %H:%M})")
-    except KeyError:
+                     f"rows by model version {meta.get('model_version')} (run {run.name})")
+    except (KeyError, RuntimeError):
         lines.append("    none yet (run the batch-inference job)")
 
     lines.append("  endpoints:")

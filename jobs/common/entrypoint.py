@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import signal
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -23,6 +23,9 @@ def job_main(
     argv: Sequence[str] | None = None,
 ) -> int:
     logs.configure()
+    # As PID 1 in a container, Python ignores SIGTERM unless asked: stop cleanly when the pod
+    # is deleted instead of being killed after the grace period.
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(prog=f"python -m jobs.{job}", description=description)
     settings.add_flags(parser, settings_cls)
     args = parser.parse_args(argv)
@@ -34,6 +37,5 @@ def job_main(
     return run_main(go, job)
 
 
-def exit_with(code: int) -> None:
-    sys.stdout.flush()
-    sys.exit(code)
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")

@@ -1,0 +1,71 @@
+"""Driving jobs as separate processes against one store, and reading back what they did."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Store:
+    """One ZenML store (local or remote) and the environment every job process gets."""
+
+    env: dict[str, str]
+    workdir: Path
+    runs: list[tuple[str, float]] = field(default_factory=list)
+
+    def job(self, job: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return self._run([sys.executable, "-m", f"jobs.{job}", *args], timeout)
+
+    def handoff(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return self._run([sys.executable, "-m", "jobs.cli", *args], timeout)
+
+    def probe(self, what: str, name: str = "") -> list[dict]:
+        result = self._run([sys.executable, "-m", "tests.harness.probe", what, name], 120,
+                           pythonpath=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def production(self, model: str = "iris_classifier") -> int | None:
+        found = [v["number"] for v in self.probe("models", model) if v["stage"] == "production"]
+        assert len(found) <= 1, f"more than one production version: {found}"
+        return found[0] if found else None
+
+    def stages(self, model: str = "iris_classifier") -> dict[int, str]:
+        return {v["number"]: v["stage"] for v in self.probe("models", model)}
+
+    def _run(self, command: list[str], timeout: float,
+             pythonpath: bool = False) -> subprocess.CompletedProcess[str]:
+        env = dict(self.env)
+        if pythonpath:
+            env["PYTHONPATH"] = str(REPO)
+        return subprocess.run(command, env=env, cwd=self.workdir, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def files_under(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() \
+        else set()
+
+
+def stop_local_serving(state_dir: Path) -> None:
+    import signal
+
+    for state in state_dir.glob("local-*.json"):
+        pid = json.loads(state.read_text()).get("pid")
+        if pid:
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
