@@ -108,8 +108,9 @@ def _manage(args: argparse.Namespace) -> int:
 
     who = f"{os.environ.get('USER', 'someone')} via handoff {args.command}"
     if args.command == "promote":
-        entry = model_registry.set_stage(args.model, args.version, args.stage, decided_by=who,
-                                         reason=args.reason)
+        with model_registry.promotion_lock(args.model):
+            entry = model_registry.set_stage(args.model, args.version, args.stage,
+                                             decided_by=who, reason=args.reason)
         print(f"{args.model} version {args.version} -> {args.stage}"
               + (f" (was: version {entry['previous_production']})"
                  if entry.get("previous_production") else ""))

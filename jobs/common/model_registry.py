@@ -7,15 +7,62 @@ version was production before (what ``handoff rollback`` restores).
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs.common.errors import BadInput, PreconditionNotMet
+from jobs.common.errors import BadInput, PreconditionNotMet, Unavailable
 from jobs.common.promotion import PRODUCTION, Decision
 
 PROMOTION_KEY = "promotion"
 STAGES = ("production", "staging", "archived", "none")
 AUTO: Any = object()
+
+
+LOCK_WAIT_S = 300.0
+LOCK_STALE_S = 900.0
+
+
+@contextmanager
+def promotion_lock(model_name: str, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Serialise stage changes of one model across processes and pods.
+
+    ZenML archives the old production version and sets the new one in two steps, so two jobs
+    promoting at once can both end in production, and each decides against a champion that is
+    about to change. Tag names are unique on the server, so creating a tag is an atomic
+    test-and-set: whoever creates it holds the lock. A lock older than ``LOCK_STALE_S`` belongs
+    to a job that died and is broken.
+    """
+    from zenml.client import Client
+    from zenml.exceptions import EntityExistsError
+
+    client = Client()
+    name = f"handoff-promotion-lock-{model_name}"
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            tag = client.create_tag(name=name)
+            break
+        except EntityExistsError:
+            try:
+                held = client.get_tag(name, allow_name_prefix_match=False)
+                if (datetime.now(UTC) - held.created.replace(tzinfo=UTC)).total_seconds() \
+                        > LOCK_STALE_S:
+                    client.delete_tag(held.id)
+                    continue
+            except KeyError:
+                continue  # released meanwhile
+            if time.monotonic() > deadline:
+                raise Unavailable(f"another job has held the promotion lock of {model_name} "
+                                  f"for over {wait_s:.0f}s (tag {name})") from None
+            time.sleep(0.2 + random.random() * 0.5)
+    try:
+        yield
+    finally:
+        client.delete_tag(tag.id)
 
 
 def now() -> str:
@@ -96,8 +143,22 @@ def set_stage(
             previous_production = None if same else str(previous.number)
         entry["previous_production"] = previous_production
     target.set_stage(stage, force=True)
+    if stage == PRODUCTION:
+        _archive_other_production_versions(model_name, keep=target.id)
     record(model_name, target.number, PROMOTION_KEY, entry)
     return entry
+
+
+def _archive_other_production_versions(model_name: str, keep: Any) -> None:
+    """Enforce one production version even if a stage was changed outside handoff's lock."""
+    from zenml.client import Client
+    from zenml.enums import ModelStages
+
+    others = Client().list_model_versions(model=model_name, stage=ModelStages.PRODUCTION,
+                                          size=50)
+    for other in others.items:
+        if other.id != keep:
+            other.set_stage(ModelStages.ARCHIVED, force=True)
 
 
 def apply_decision(model_name: str, version: str | int, decision: Decision,
@@ -108,6 +169,11 @@ def apply_decision(model_name: str, version: str | int, decision: Decision,
 
 def rollback(model_name: str, decided_by: str) -> tuple[str, str]:
     """Put back the version that was production before the current one, from its record."""
+    with promotion_lock(model_name):
+        return _rollback(model_name, decided_by)
+
+
+def _rollback(model_name: str, decided_by: str) -> tuple[str, str]:
     current = require_production(model_name)
     last = current.run_metadata.get(PROMOTION_KEY, {})
     previous = last.get("previous_production")

@@ -36,7 +36,11 @@ def smoke_test(endpoint: str, rows: pd.DataFrame, version: str) -> None:
 
 def rollout(target: Target, model_name: str, version: str, model_artifact: str,
             rows: pd.DataFrame) -> dict[str, Any]:
-    """Returns the deployment record; ``status`` is ``deployed`` or ``rolled_back``."""
+    """Returns the deployment record; ``status`` is ``deployed`` or ``rolled_back``.
+
+    Clients are switched only after the new version answered the smoke test where the target
+    said to test it; any failure up to and including the switch puts the previous state back.
+    """
     before = target.live()
     record: dict[str, Any] = {
         "target": target.kind, "endpoint": target.endpoint, "version": version,
@@ -44,15 +48,24 @@ def rollout(target: Target, model_name: str, version: str, model_artifact: str,
         "smoke_rows": len(rows),
     }
     try:
-        target.deploy(model_name, version, model_artifact)
-        smoke_test(target.endpoint, rows, version)
+        candidate = target.deploy(model_name, version, model_artifact)
+        smoke_test(candidate, rows, version)
+        target.switch()
     except Exception as err:  # noqa: BLE001 - any failure means: put the old version back
         log.error("deploying version %s to %s failed: %s", version, target.kind, err)
-        record.update(status="rolled_back", error=str(err))
-        if before is not None:
-            target.deploy(model_name, before.version, model_artifact)
-        else:
-            target.stop()
+        record.update(status="rolled_back", error=_one_line(err))
+        try:
+            target.restore(before, model_name, model_artifact)
+        except Exception as again:  # noqa: BLE001 - recorded, and the job still exits non-zero
+            log.error("restoring %s on %s failed too: %s",
+                      f"version {before.version}" if before else "the previous state",
+                      target.kind, again)
+            record["restore_error"] = _one_line(again)
         return record
     record["status"] = "deployed"
     return record
+
+
+def _one_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__

@@ -1,7 +1,10 @@
 """Deployment targets: where a model version is served, behind one small interface.
 
-A target answers what it serves now (``live``), serves a given version (``deploy``) and stops
-(``stop``). Deploying, smoke-testing and rolling back are written once, in ``rollout``, on top.
+A target answers what it serves now (``live``), brings up a given version and says where to
+smoke-test it (``deploy``), sends clients to it and retires what served before (``switch``), or
+puts the previous state back (``restore``). Deploying, smoke-testing and rolling back are written
+once, in ``rollout``, on top. The docker and kubernetes targets live in their own modules and are
+imported only when chosen (their client libraries are slow to import).
 """
 
 from __future__ import annotations
@@ -27,19 +30,31 @@ class Live:
     endpoint: str
     since: str | None = None
     previous_version: str | None = None
+    steady: bool = True
+    """Serves ``version`` and will keep doing so: nothing is half rolled out or unpinned."""
 
 
 class Target(Protocol):
     kind: str
 
     @property
-    def endpoint(self) -> str: ...
+    def endpoint(self) -> str:
+        """Where clients reach the model; stays the same across versions."""
+        ...
 
     def live(self) -> Live | None: ...
 
-    def deploy(self, model_name: str, version: str, model_artifact: str) -> None: ...
+    def deploy(self, model_name: str, version: str, model_artifact: str) -> str:
+        """Bring ``version`` up and ready; return the URL to smoke-test it at."""
+        ...
 
-    def stop(self) -> None: ...
+    def switch(self) -> None:
+        """Send clients to what ``deploy`` brought up and retire what served before."""
+        ...
+
+    def restore(self, before: Live | None, model_name: str, model_artifact: str) -> None:
+        """After a failed deploy or smoke test: serve ``before`` again (or nothing)."""
+        ...
 
 
 def served_version(endpoint: str, timeout: float = 3.0) -> str | None:
@@ -70,6 +85,22 @@ def wait_ready(endpoint: str, timeout_s: float, alive: Any = None) -> None:
             last = type(err).__name__
         time.sleep(0.3)
     raise Unavailable(f"{endpoint} was not ready within {timeout_s:.0f}s ({last})")
+
+
+def wait_serving(endpoint: str, version: str, timeout_s: float, in_a_row: int = 3) -> None:
+    """Until ``endpoint`` answers with ``version`` a few times in a row: behind a load balancer
+    a replica that is still going away may answer once more."""
+    deadline = time.monotonic() + timeout_s
+    seen: str | None = None
+    streak = 0
+    while time.monotonic() < deadline:
+        seen = served_version(endpoint)
+        streak = streak + 1 if seen == version else 0
+        if streak >= in_a_row:
+            return
+        time.sleep(0.5)
+    raise Unavailable(f"{endpoint} did not answer with version {version} within "
+                      f"{timeout_s:.0f}s (last answer: {seen or 'none'})")
 
 
 @dataclass
@@ -105,7 +136,8 @@ class LocalTarget:
         return Live(version, self.endpoint, state.get("since") if same else None,
                     state.get("previous_version") if same else None)
 
-    def deploy(self, model_name: str, version: str, model_artifact: str) -> None:
+    def deploy(self, model_name: str, version: str, model_artifact: str) -> str:
+        """One process on one port: the old one stops before the new one starts."""
         previous = self._state().get("version")
         self.stop()
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -123,6 +155,16 @@ class LocalTarget:
             "since": _now(),
         }))
         wait_ready(self.endpoint, self.ready_timeout_s, alive=lambda: process.poll() is None)
+        return self.endpoint
+
+    def switch(self) -> None:
+        """Clients already reach the new process: it took over the port."""
+
+    def restore(self, before: Live | None, model_name: str, model_artifact: str) -> None:
+        if before is None:
+            self.stop()
+        else:
+            self.deploy(model_name, before.version, model_artifact)
 
     def stop(self) -> None:
         pid = self._state().get("pid")
@@ -140,10 +182,26 @@ class LocalTarget:
 
 
 def make_target(spec: dict[str, Any]) -> Target:
+    """The target a deployment settings dump describes (see ``Settings.target_spec``)."""
     kind = spec["target"]
     if kind == "local":
         return LocalTarget(spec["host"], int(spec["port"]), Path(spec["state_dir"]).absolute(),
                            float(spec["ready_timeout_s"]))
+    if kind == "docker":
+        from jobs.deployment.docker_target import DockerTarget
+
+        return DockerTarget(model_name=spec["model_name"], host=spec["host"],
+                            port=int(spec["port"]), image=spec["docker_image"],
+                            router_image=spec["docker_router_image"],
+                            network=spec["docker_network"],
+                            ready_timeout_s=float(spec["ready_timeout_s"]))
+    if kind == "kubernetes":
+        from jobs.deployment.kubernetes_target import KubernetesTarget
+
+        return KubernetesTarget(namespace=spec["namespace"],
+                                deployment=spec["serving_deployment"],
+                                service_url=spec["service_url"].rstrip("/"),
+                                ready_timeout_s=float(spec["ready_timeout_s"]))
     raise ValueError(f"unknown deployment target {kind!r}")
 
 
@@ -162,6 +220,6 @@ def _alive(pid: int) -> bool:
 
 
 def _now() -> str:
-    from datetime import UTC, datetime
+    from jobs.common.model_registry import now
 
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return now()

@@ -56,15 +56,17 @@ def promote_model(
 ) -> Annotated[dict[str, Any], "promotion_decision"]:
     context = get_step_context()
     candidate = context.model
-    champion = model_registry.production_version(candidate.name)
-    decision = decide(
-        metrics[metric],
-        None if champion is None else model_registry.metric_of(champion, metric),
-        threshold,
-        metric=metric,
-        champion_version=None if champion is None else str(champion.number),
-    )
-    return model_registry.apply_decision(
-        candidate.name, candidate.number, decision,
-        decided_by=f"training pipeline run {context.pipeline_run.name}",
-    )
+    # Decide and act under one lock: the champion cannot change in between.
+    with model_registry.promotion_lock(candidate.name):
+        champion = model_registry.production_version(candidate.name)
+        decision = decide(
+            metrics[metric],
+            None if champion is None else model_registry.metric_of(champion, metric),
+            threshold,
+            metric=metric,
+            champion_version=None if champion is None else str(champion.number),
+        )
+        return model_registry.apply_decision(
+            candidate.name, candidate.number, decision,
+            decided_by=f"training pipeline run {context.pipeline_run.name}",
+        )

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,9 @@ class Store:
 
     env: dict[str, str]
     workdir: Path
-    runs: list[tuple[str, float]] = field(default_factory=list)
+    fresh_config: bool = False
+    """Give every process its own empty ZENML_CONFIG_PATH, like a new pod each time."""
+    config_dirs: list[Path] = field(default_factory=list)
 
     def job(self, job: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return self._run([sys.executable, "-m", f"jobs.{job}", *args], timeout)
@@ -40,9 +43,22 @@ class Store:
     def stages(self, model: str = "iris_classifier") -> dict[int, str]:
         return {v["number"]: v["stage"] for v in self.probe("models", model)}
 
+    def start(self, job: str, *args: str) -> subprocess.Popen[str]:
+        """Start a job without waiting (for races); collect it with ``finish``."""
+        env = dict(self.env)
+        if self.fresh_config:
+            env["ZENML_CONFIG_PATH"] = tempfile.mkdtemp(prefix="zenml-config-", dir=self.workdir)
+        return subprocess.Popen([sys.executable, "-m", f"jobs.{job}", *args], env=env,
+                                cwd=self.workdir, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+
     def _run(self, command: list[str], timeout: float,
              pythonpath: bool = False) -> subprocess.CompletedProcess[str]:
         env = dict(self.env)
+        if self.fresh_config:
+            config = Path(tempfile.mkdtemp(prefix="zenml-config-", dir=self.workdir))
+            self.config_dirs.append(config)
+            env["ZENML_CONFIG_PATH"] = str(config)
         if pythonpath:
             env["PYTHONPATH"] = str(REPO)
         return subprocess.run(command, env=env, cwd=self.workdir, capture_output=True, text=True,
