@@ -24,7 +24,6 @@ def run(settings: Settings) -> int:
     from zenml.client import Client
     from zenml.enums import ModelStages
 
-
     from jobs.batch_inference.pipeline import batch_inference
 
     run = batch_inference.with_options(
@@ -39,15 +38,22 @@ def run(settings: Settings) -> int:
     # From this run, not "latest by name": a cached run reuses an older artifact version.
     result = Client().get_pipeline_run(run.id).steps["predict"].output
     meta = result.run_metadata
-    print(f"predicted {meta.get('rows')} rows with {meta.get('model_name')} version "
-          f"{meta.get('model_version')} -> {result.name} version {result.version}"
-          + (f" and {settings.output}" if settings.output else ""))
+    print(
+        f"predicted {meta.get('rows')} rows with {meta.get('model_name')} version "
+        f"{meta.get('model_version')} -> {result.name} version {result.version}"
+        + (f" and {settings.output}" if settings.output else "")
+    )
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return job_main("batch_inference", Settings, run,
-                    "Predict on a table with the model that is in production.", argv)
+    return job_main(
+        "batch_inference",
+        Settings,
+        run,
+        "Predict on a table with the model that is in production.",
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,11 @@ def predict(
     predictions = features.predict(model, data)
     served_by = get_step_context().model
     log_metadata(
-        metadata={"model_name": served_by.name, "model_version": str(served_by.number),
-                  "rows": len(predictions)},
+        metadata={
+            "model_name": served_by.name,
+            "model_version": str(served_by.number),
+            "rows": len(predictions),
+        },
         infer_artifact=True,
     )
     return predictions

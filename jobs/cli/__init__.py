@@ -50,8 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     status.add_argument("--dataset", default="iris")
     status.add_argument("--model-name", default="")
 
-    commands.add_parser("serve", help="serve a model version over HTTP (flags of serving)",
-                        add_help=False).add_argument("args", nargs=argparse.REMAINDER)
+    commands.add_parser(
+        "serve", help="serve a model version over HTTP (flags of serving)", add_help=False
+    ).add_argument("args", nargs=argparse.REMAINDER)
 
     stack = commands.add_parser("stack", help="manage the ZenML stack the jobs share")
     stack_commands = stack.add_subparsers(dest="stack_command", required=True)
@@ -96,8 +97,7 @@ def _manage(args: argparse.Namespace) -> int:
     if args.command == "stack":
         from jobs.cli.stack import StackSettings, bootstrap
 
-        config = settings.load(StackSettings, "jobs.cli", getattr(args, "config", None),
-                               vars(args))
+        config = settings.load(StackSettings, "jobs.cli", getattr(args, "config", None), vars(args))
         report = bootstrap(config)
         print("\n".join(report))
         if all(line.endswith("unchanged") for line in report):
@@ -109,11 +109,17 @@ def _manage(args: argparse.Namespace) -> int:
     who = f"{os.environ.get('USER', 'someone')} via handoff {args.command}"
     if args.command == "promote":
         with model_registry.promotion_lock(args.model):
-            entry = model_registry.set_stage(args.model, args.version, args.stage,
-                                             decided_by=who, reason=args.reason)
-        print(f"{args.model} version {args.version} -> {args.stage}"
-              + (f" (was: version {entry['previous_production']})"
-                 if entry.get("previous_production") else ""))
+            entry = model_registry.set_stage(
+                args.model, args.version, args.stage, decided_by=who, reason=args.reason
+            )
+        print(
+            f"{args.model} version {args.version} -> {args.stage}"
+            + (
+                f" (was: version {entry['previous_production']})"
+                if entry.get("previous_production")
+                else ""
+            )
+        )
     elif args.command == "rollback":
         current, restored = model_registry.rollback(args.model, decided_by=who)
         print(f"{args.model}: production is version {restored} again (was {current})")

@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pydantic import Field
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from jobs.common.errors import BadInput, Unavailable
 
@@ -30,8 +29,10 @@ class StackSettings(BaseModel):
 
 
 def credentials() -> dict[str, str]:
-    values = {"aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", ""),
-              "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", "")}
+    values = {
+        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID", ""),
+        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+    }
     missing = [k.upper() for k, v in values.items() if not v]
     if missing:
         raise BadInput(f"{' and '.join(missing)} must be set (the object-store credentials)")
@@ -44,12 +45,15 @@ def store_configuration(settings: StackSettings) -> dict[str, Any]:
     client_kwargs: dict[str, Any] = {"region_name": settings.s3_region}
     if settings.s3_endpoint_url:
         client_kwargs["endpoint_url"] = settings.s3_endpoint_url
-    return {"path": settings.s3_path, "authentication_secret": settings.secret_name,
-            "client_kwargs": client_kwargs}
+    return {
+        "path": settings.s3_path,
+        "authentication_secret": settings.secret_name,
+        "client_kwargs": client_kwargs,
+    }
 
 
 def bootstrap(settings: StackSettings) -> list[str]:
-    """Make the server match the settings; returns one line per object: created/updated/unchanged."""
+    """Make the server match the settings; one line per object: created/updated/unchanged."""
     from zenml.client import Client
     from zenml.enums import StackComponentType as Kind
 
@@ -59,25 +63,35 @@ def bootstrap(settings: StackSettings) -> list[str]:
         ensure_bucket(settings, keys)
     client = Client()
     report = [_ensure_secret(client, settings.secret_name, keys)]
-    report.append(_ensure_component(client, Kind.ARTIFACT_STORE, settings.artifact_store_name,
-                                    "s3", configuration))
-    report.append(_ensure_component(client, Kind.ORCHESTRATOR, settings.orchestrator_name,
-                                    "local", {}))
-    components = {Kind.ARTIFACT_STORE: settings.artifact_store_name,
-                  Kind.ORCHESTRATOR: settings.orchestrator_name}
+    report.append(
+        _ensure_component(
+            client, Kind.ARTIFACT_STORE, settings.artifact_store_name, "s3", configuration
+        )
+    )
+    report.append(
+        _ensure_component(client, Kind.ORCHESTRATOR, settings.orchestrator_name, "local", {})
+    )
+    components = {
+        Kind.ARTIFACT_STORE: settings.artifact_store_name,
+        Kind.ORCHESTRATOR: settings.orchestrator_name,
+    }
     try:
         stack = client.get_stack(settings.stack_name, allow_name_prefix_match=False)
     except KeyError:
         client.create_stack(name=settings.stack_name, components=components)
         report.append(f"stack {settings.stack_name}: created")
     else:
-        current = {kind: stack.components[kind][0].name for kind in components
-                   if stack.components.get(kind)}
+        current = {
+            kind: stack.components[kind][0].name
+            for kind in components
+            if stack.components.get(kind)
+        }
         if current == components:
             report.append(f"stack {settings.stack_name}: unchanged")
         else:
-            client.update_stack(settings.stack_name,
-                                component_updates={k: [v] for k, v in components.items()})
+            client.update_stack(
+                settings.stack_name, component_updates={k: [v] for k, v in components.items()}
+            )
             report.append(f"stack {settings.stack_name}: updated")
     return report
 
@@ -87,8 +101,9 @@ def ensure_bucket(settings: StackSettings, keys: dict[str, str]) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket = settings.s3_path.removeprefix("s3://").split("/", 1)[0]
-    s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url,
-                      region_name=settings.s3_region, **keys)
+    s3 = boto3.client(
+        "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region, **keys
+    )
     try:
         s3.head_bucket(Bucket=bucket)
         return
@@ -96,17 +111,22 @@ def ensure_bucket(settings: StackSettings, keys: dict[str, str]) -> None:
         if err.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
             raise Unavailable(f"cannot check bucket {bucket}: {err}") from err
     except BotoCoreError as err:
-        raise Unavailable(f"cannot reach the object store at "
-                          f"{settings.s3_endpoint_url or 'AWS S3'}: {err}") from err
-    extra = ({} if settings.s3_region == "us-east-1"
-             else {"CreateBucketConfiguration": {"LocationConstraint": settings.s3_region}})
+        raise Unavailable(
+            f"cannot reach the object store at {settings.s3_endpoint_url or 'AWS S3'}: {err}"
+        ) from err
+    extra = (
+        {}
+        if settings.s3_region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": settings.s3_region}}
+    )
     s3.create_bucket(Bucket=bucket, **extra)
 
 
 def _ensure_secret(client: Any, name: str, values: dict[str, str]) -> str:
     try:
-        secret = client.get_secret(name, allow_partial_name_match=False,
-                                   allow_partial_id_match=False)
+        secret = client.get_secret(
+            name, allow_partial_name_match=False, allow_partial_id_match=False
+        )
     except KeyError:
         client.create_secret(name=name, values=values)
         return f"secret {name}: created"
@@ -116,18 +136,22 @@ def _ensure_secret(client: Any, name: str, values: dict[str, str]) -> str:
     return f"secret {name}: updated"
 
 
-def _ensure_component(client: Any, kind: Any, name: str, flavor: str,
-                      configuration: dict[str, Any]) -> str:
+def _ensure_component(
+    client: Any, kind: Any, name: str, flavor: str, configuration: dict[str, Any]
+) -> str:
     label = f"{kind.value.replace('_', ' ')} {name}"
     try:
         component = client.get_stack_component(kind, name, allow_name_prefix_match=False)
     except KeyError:
-        client.create_stack_component(name=name, flavor=flavor, component_type=kind,
-                                      configuration=configuration)
+        client.create_stack_component(
+            name=name, flavor=flavor, component_type=kind, configuration=configuration
+        )
         return f"{label}: created"
     if component.flavor_name != flavor:
-        raise BadInput(f"{label} exists with flavor {component.flavor_name}, not {flavor}; "
-                       "rename it or choose another name")
+        raise BadInput(
+            f"{label} exists with flavor {component.flavor_name}, not {flavor}; "
+            "rename it or choose another name"
+        )
     if all(component.configuration.get(k) == v for k, v in configuration.items()):
         return f"{label}: unchanged"
     client.update_stack_component(name, kind, configuration=configuration)

@@ -59,7 +59,8 @@ def connect() -> str:
             "artifact store (`handoff stack bootstrap` creates one)"
         )
     where = url or "the local ZenML store"
-    log.info("using stack %s on %s (artifacts in %s)", stack.name, where, store_path)
+    log.info("using stack %s on %s (artifacts in %s)", stack.name, where,
+             store_path or "the local artifact store")
     return f"stack {stack.name} on {where}"
 
 
@@ -86,5 +87,9 @@ def _describe(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     first = text[0] if text else ""
     if "401" in first or "Authentication" in type(err).__name__ or "credentials" in first.lower():
-        return "the API key in ZENML_STORE_API_KEY was rejected (" + (first or type(err).__name__) + ")"
+        return (
+            "the API key in ZENML_STORE_API_KEY was rejected ("
+            + (first or type(err).__name__)
+            + ")"
+        )
     return f"{type(err).__name__}: {first}" if first else type(err).__name__

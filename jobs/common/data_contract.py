@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pandas as pd
 from pandas.api import types as ptypes
@@ -69,7 +70,7 @@ def write_table(df: pd.DataFrame, uri: str) -> None:
     if "://" in uri:
         from zenml.io import fileio
 
-        opener = fileio.open
+        opener: Any = fileio.open
     else:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
         opener = open
@@ -105,11 +106,15 @@ def validate_features(df: pd.DataFrame, expected: FeatureSchema, source: str) ->
     missing = [c for c in expected if c not in df.columns]
     extra = [c for c in df.columns if c not in expected]
     if missing:
-        raise BadInput(f"{source}: missing column(s) {', '.join(map(repr, missing))} "
-                       "that the model was trained on")
+        raise BadInput(
+            f"{source}: missing column(s) {', '.join(map(repr, missing))} "
+            "that the model was trained on"
+        )
     if extra:
-        raise BadInput(f"{source}: unexpected column(s) {', '.join(map(repr, extra))}; "
-                       f"the model expects exactly {', '.join(map(repr, expected))}")
+        raise BadInput(
+            f"{source}: unexpected column(s) {', '.join(map(repr, extra))}; "
+            f"the model expects exactly {', '.join(map(repr, expected))}"
+        )
     _require_numeric(df, source)
 
 
@@ -126,8 +131,10 @@ def _require_numeric(features: pd.DataFrame, source: str) -> None:
     for name in features.columns:
         column = features[name]
         if not ptypes.is_numeric_dtype(column) or ptypes.is_bool_dtype(column):
-            raise BadInput(f"{source}: column {name!r} has dtype {column.dtype}; "
-                           "features must be numeric")
+            raise BadInput(
+                f"{source}: column {name!r} has dtype {column.dtype}; features must be numeric"
+            )
         if column.isna().any():
-            raise BadInput(f"{source}: column {name!r} has {int(column.isna().sum())} "
-                           "missing value(s)")
+            raise BadInput(
+                f"{source}: column {name!r} has {int(column.isna().sum())} missing value(s)"
+            )

@@ -15,6 +15,9 @@ def configure() -> None:
         logger.addHandler(handler)
         logger.propagate = False
     logger.setLevel(level)
+    # ZenML asks `uv`/`pip freeze` for the package list of every run; venvs built by uv have
+    # neither, and the resulting warning says nothing a user can act on.
+    logging.getLogger("zenml.environment").setLevel(logging.ERROR)
     # ZenML reads this once on import; a job's own lines are what a human needs first.
     os.environ.setdefault("ZENML_LOGGING_VERBOSITY", "WARN" if level != "DEBUG" else "INFO")
     os.environ.setdefault("ZENML_ANALYTICS_OPT_IN", "false")

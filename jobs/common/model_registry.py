@@ -49,15 +49,18 @@ def promotion_lock(model_name: str, wait_s: float = LOCK_WAIT_S) -> Iterator[Non
         except EntityExistsError:
             try:
                 held = client.get_tag(name, allow_name_prefix_match=False)
-                if (datetime.now(UTC) - held.created.replace(tzinfo=UTC)).total_seconds() \
-                        > LOCK_STALE_S:
+                if (
+                    datetime.now(UTC) - held.created.replace(tzinfo=UTC)
+                ).total_seconds() > LOCK_STALE_S:
                     client.delete_tag(held.id)
                     continue
             except KeyError:
                 continue  # released meanwhile
             if time.monotonic() > deadline:
-                raise Unavailable(f"another job has held the promotion lock of {model_name} "
-                                  f"for over {wait_s:.0f}s (tag {name})") from None
+                raise Unavailable(
+                    f"another job has held the promotion lock of {model_name} "
+                    f"for over {wait_s:.0f}s (tag {name})"
+                ) from None
             time.sleep(0.2 + random.random() * 0.5)
     try:
         yield
@@ -107,8 +110,7 @@ def record(model_name: str, version: str | int, key: str, value: dict[str, Any])
     from zenml import log_metadata
 
     clean = {k: v for k, v in value.items() if v is not None}
-    log_metadata(metadata={key: clean}, model_name=model_name,
-                 model_version=_version_key(version))
+    log_metadata(metadata={key: clean}, model_name=model_name, model_version=_version_key(version))
 
 
 def set_stage(
@@ -154,17 +156,23 @@ def _archive_other_production_versions(model_name: str, keep: Any) -> None:
     from zenml.client import Client
     from zenml.enums import ModelStages
 
-    others = Client().list_model_versions(model=model_name, stage=ModelStages.PRODUCTION,
-                                          size=50)
+    others = Client().list_model_versions(model=model_name, stage=ModelStages.PRODUCTION, size=50)
     for other in others.items:
         if other.id != keep:
             other.set_stage(ModelStages.ARCHIVED, force=True)
 
 
-def apply_decision(model_name: str, version: str | int, decision: Decision,
-                   decided_by: str) -> dict[str, Any]:
-    return set_stage(model_name, version, decision.stage, decided_by=decided_by,
-                     reason=decision.reason, details=decision.as_metadata())
+def apply_decision(
+    model_name: str, version: str | int, decision: Decision, decided_by: str
+) -> dict[str, Any]:
+    return set_stage(
+        model_name,
+        version,
+        decision.stage,
+        decided_by=decided_by,
+        reason=decision.reason,
+        details=decision.as_metadata(),
+    )
 
 
 def rollback(model_name: str, decided_by: str) -> tuple[str, str]:
@@ -184,10 +192,15 @@ def _rollback(model_name: str, decided_by: str) -> tuple[str, str]:
         )
     # Walk further back on the next rollback instead of toggling between two versions.
     before = get_version(model_name, previous).run_metadata.get(PROMOTION_KEY, {})
-    set_stage(model_name, previous, PRODUCTION, decided_by=decided_by,
-              reason=f"rollback from version {current.number}",
-              details={"rolled_back_from": str(current.number)},
-              previous_production=before.get("previous_production"))
+    set_stage(
+        model_name,
+        previous,
+        PRODUCTION,
+        decided_by=decided_by,
+        reason=f"rollback from version {current.number}",
+        details={"rolled_back_from": str(current.number)},
+        previous_production=before.get("previous_production"),
+    )
     return str(current.number), str(previous)
 
 

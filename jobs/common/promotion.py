@@ -34,17 +34,39 @@ def decide(
 ) -> Decision:
     """Production only if the candidate passes the threshold and is at least as good as the
     current production version; the very first model needs only the threshold."""
-    common = dict(metric=metric, candidate=candidate, threshold=threshold, champion=champion,
-                  champion_version=champion_version)
     if candidate < threshold:
-        return Decision(False, STAGING, f"{metric} {candidate:.4f} is below the threshold "
-                        f"{threshold:.4f}", **common)
-    if champion is None:
-        return Decision(True, PRODUCTION, f"{metric} {candidate:.4f} passes the threshold "
-                        f"{threshold:.4f} and there is no production version yet", **common)
-    if candidate < champion:
-        return Decision(False, STAGING, f"{metric} {candidate:.4f} is worse than production "
-                        f"version {champion_version} ({champion:.4f})", **common)
-    return Decision(True, PRODUCTION, f"{metric} {candidate:.4f} passes the threshold "
-                    f"{threshold:.4f} and is at least as good as production version "
-                    f"{champion_version} ({champion:.4f})", **common)
+        promote, reason = False, f"{metric} {candidate:.4f} is below the threshold {threshold:.4f}"
+    elif champion is None:
+        promote, reason = (
+            True,
+            (
+                f"{metric} {candidate:.4f} passes the threshold {threshold:.4f} "
+                "and there is no production version yet"
+            ),
+        )
+    elif candidate < champion:
+        promote, reason = (
+            False,
+            (
+                f"{metric} {candidate:.4f} is worse than production version "
+                f"{champion_version} ({champion:.4f})"
+            ),
+        )
+    else:
+        promote, reason = (
+            True,
+            (
+                f"{metric} {candidate:.4f} passes the threshold {threshold:.4f} and is at least as "
+                f"good as production version {champion_version} ({champion:.4f})"
+            ),
+        )
+    return Decision(
+        promote=promote,
+        stage=PRODUCTION if promote else STAGING,
+        reason=reason,
+        metric=metric,
+        candidate=candidate,
+        threshold=threshold,
+        champion=champion,
+        champion_version=champion_version,
+    )

@@ -83,8 +83,10 @@ def load(
     def layer(source: str, items: Mapping[str, Any]) -> None:
         for key, value in items.items():
             if key not in settings_cls.model_fields:
-                raise BadInput(f"unknown config key {key!r} in {source}; known keys: "
-                               + ", ".join(sorted(settings_cls.model_fields)))
+                raise BadInput(
+                    f"unknown config key {key!r} in {source}; known keys: "
+                    + ", ".join(sorted(settings_cls.model_fields))
+                )
             values[key] = value
             origin[key] = source
 
@@ -97,16 +99,22 @@ def load(
         except OSError as err:
             raise BadInput(f"cannot read config file {config_file}: {err.strerror}") from err
         layer(str(config_file), _parse_yaml(text, str(config_file)))
-    layer("the environment", {
-        key: _parse_text(field.annotation, environ[env_name(key)])
-        for key, field in settings_cls.model_fields.items()
-        if env_name(key) in environ
-    })
-    layer("command-line flags", {
-        key: _parse_text(settings_cls.model_fields[key].annotation, value)
-        for key, value in (flags or {}).items()
-        if value is not None and key in settings_cls.model_fields
-    })
+    layer(
+        "the environment",
+        {
+            key: _parse_text(field.annotation, environ[env_name(key)])
+            for key, field in settings_cls.model_fields.items()
+            if env_name(key) in environ
+        },
+    )
+    layer(
+        "command-line flags",
+        {
+            key: _parse_text(settings_cls.model_fields[key].annotation, value)
+            for key, value in (flags or {}).items()
+            if value is not None and key in settings_cls.model_fields
+        },
+    )
     try:
         return settings_cls.model_validate(values)
     except ValidationError as err:

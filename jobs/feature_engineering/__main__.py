@@ -29,8 +29,9 @@ def run(settings: Settings) -> int:
                 Client().get_artifact_version(name_id_or_prefix=name, version=settings.version)
             except KeyError:
                 continue
-            raise BadInput(f"{name} already has a version {settings.version!r}; "
-                           "choose another version name")
+            raise BadInput(
+                f"{name} already has a version {settings.version!r}; choose another version name"
+            )
 
     from jobs.feature_engineering.pipeline import feature_engineering
 
@@ -52,8 +53,13 @@ def run(settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return job_main("feature_engineering", Settings, run,
-                    "Turn a raw table into named, versioned training and testing datasets.", argv)
+    return job_main(
+        "feature_engineering",
+        Settings,
+        run,
+        "Turn a raw table into named, versioned training and testing datasets.",
+        argv,
+    )
 
 
 if __name__ == "__main__":

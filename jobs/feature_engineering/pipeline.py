@@ -16,5 +16,13 @@ def feature_engineering(
     version: str | None = None,
     tags: list[str] | None = None,
 ) -> None:
-    build_datasets(source, target_column, test_size, random_state, training_dataset,
-                   testing_dataset, version, tags or [])
+    build_datasets(
+        source,
+        target_column,
+        test_size,
+        random_state,
+        training_dataset,
+        testing_dataset,
+        version,
+        tags or [],
+    )

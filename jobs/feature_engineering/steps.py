@@ -25,6 +25,11 @@ def build_datasets(
     train, test = split(raw, target_column, test_size, random_state)
     metadata = {"target_column": target_column, "feature_schema": schema, "source": source}
     for name, frame in ((training_dataset, train), (testing_dataset, test)):
-        save_artifact(frame, name=name, version=version, tags=tags or None,
-                      artifact_type=ArtifactType.DATA, user_metadata={**metadata,
-                                                                       "rows": len(frame)})
+        save_artifact(
+            frame,
+            name=name,
+            version=version,
+            tags=tags or None,
+            artifact_type=ArtifactType.DATA,
+            user_metadata={**metadata, "rows": len(frame)},
+        )

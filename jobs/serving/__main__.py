@@ -15,15 +15,21 @@ def run(settings: Settings) -> int:
     from jobs.serving import model
     from jobs.serving.app import create_app
 
-    app = create_app(lambda: model.load(settings.model_name, settings.model_version,
-                                        settings.model_artifact))
+    app = create_app(
+        lambda: model.load(settings.model_name, settings.model_version, settings.model_artifact)
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return job_main("serving", Settings, run,
-                    "Serve a model version from ZenML over HTTP (POST /predict).", argv)
+    return job_main(
+        "serving",
+        Settings,
+        run,
+        "Serve a model version from ZenML over HTTP (POST /predict).",
+        argv,
+    )
 
 
 if __name__ == "__main__":

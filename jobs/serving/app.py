@@ -67,8 +67,11 @@ def create_app(loader: Callable[[], ServedModel], background: bool = True) -> Fa
     def version() -> dict[str, Any] | JSONResponse:
         if slot.model is None:
             return not_ready()
-        return {"model": slot.model.name, "version": slot.model.version,
-                "features": list(slot.model.schema)}
+        return {
+            "model": slot.model.name,
+            "version": slot.model.version,
+            "features": list(slot.model.schema),
+        }
 
     @app.post("/predict", response_model=None)
     def predict(request: PredictRequest) -> dict[str, Any] | JSONResponse:
@@ -78,14 +81,22 @@ def create_app(loader: Callable[[], ServedModel], background: bool = True) -> Fa
         try:
             rows = model.records.validate_python(request.records)
         except ValidationError as err:
-            return JSONResponse({"detail": [
-                {"loc": ["body", "records", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                for e in err.errors()
-            ]}, status_code=422)
+            return JSONResponse(
+                {
+                    "detail": [
+                        {"loc": ["body", "records", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                        for e in err.errors()
+                    ]
+                },
+                status_code=422,
+            )
         frame = pd.DataFrame([row.model_dump() for row in rows], columns=list(model.schema))
         predictions = model.estimator.predict(frame)
-        return {"predictions": [_plain(p) for p in predictions], "model": model.name,
-                "version": model.version}
+        return {
+            "predictions": [_plain(p) for p in predictions],
+            "model": model.name,
+            "version": model.version,
+        }
 
     return app
 

@@ -1,1 +1,1 @@
-"""Training: datasets by name -> a scikit-learn model on the ZenML Model, promoted if it earns it."""
+"""Training: datasets by name -> a classifier on the ZenML Model, promoted if it earns it."""

@@ -34,19 +34,24 @@ def run(settings: Settings) -> int:
     test = resolve_dataset(settings.testing_dataset, settings.test_version)
     target = train.run_metadata.get("target_column")
     if not target:
-        raise BadInput(f"{train.name} version {train.version} has no target_column metadata; "
-                       "publish it with the feature-engineering job")
+        raise BadInput(
+            f"{train.name} version {train.version} has no target_column metadata; "
+            "publish it with the feature-engineering job"
+        )
     if train.run_metadata.get("feature_schema") != test.run_metadata.get("feature_schema"):
-        raise BadInput(f"{train.name} version {train.version} and {test.name} version "
-                       f"{test.version} have different columns")
+        raise BadInput(
+            f"{train.name} version {train.version} and {test.name} version "
+            f"{test.version} have different columns"
+        )
 
     from zenml import Model
 
     from jobs.training.pipeline import training
 
     training.with_options(
-        model=Model(name=settings.model_name,
-                    description="classifier trained by handoff's training job"),
+        model=Model(
+            name=settings.model_name, description="classifier trained by handoff's training job"
+        ),
         substitutions={"model_artifact": settings.model_artifact},
     )(
         training_dataset=train.name,
@@ -60,22 +65,29 @@ def run(settings: Settings) -> int:
         threshold=settings.threshold,
         random_state=settings.random_state,
     )
-    from jobs.common.model_registry import PROMOTION_KEY, get_version
     from zenml.client import Client
+
+    from jobs.common.model_registry import PROMOTION_KEY, get_version
 
     latest = Client().get_model_version(settings.model_name)
     version = get_version(settings.model_name, latest.number)
     record = version.run_metadata.get(PROMOTION_KEY, {})
-    print(f"trained {settings.model_name} version {version.number} on {train.name}:"
-          f"{train.version}: {settings.metric}={record.get('candidate')} -> "
-          f"{record.get('stage')} ({record.get('reason')})")
+    print(
+        f"trained {settings.model_name} version {version.number} on {train.name}:"
+        f"{train.version}: {settings.metric}={record.get('candidate')} -> "
+        f"{record.get('stage')} ({record.get('reason')})"
+    )
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return job_main("training", Settings, run,
-                    "Train a classifier on the named datasets and promote it if it earns it.",
-                    argv)
+    return job_main(
+        "training",
+        Settings,
+        run,
+        "Train a classifier on the named datasets and promote it if it earns it.",
+        argv,
+    )
 
 
 if __name__ == "__main__":

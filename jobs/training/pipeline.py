@@ -28,8 +28,13 @@ def training(
     test = client.get_artifact_version(name_id_or_prefix=testing_dataset, version=test_version)
     model = train_model(train, target_column, classifier, hyperparameters, random_state)
     metrics = evaluate_model(
-        model, train, test, target_column,
-        {"training": {"name": training_dataset, "version": train_version},
-         "testing": {"name": testing_dataset, "version": test_version}},
+        model,
+        train,
+        test,
+        target_column,
+        {
+            "training": {"name": training_dataset, "version": train_version},
+            "testing": {"name": testing_dataset, "version": test_version},
+        },
     )
     promote_model(metrics, metric, threshold)

@@ -67,6 +67,8 @@ def promote_model(
             champion_version=None if champion is None else str(champion.number),
         )
         return model_registry.apply_decision(
-            candidate.name, candidate.number, decision,
+            candidate.name,
+            candidate.number,
+            decision,
             decided_by=f"training pipeline run {context.pipeline_run.name}",
         )

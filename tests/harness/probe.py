@@ -14,11 +14,19 @@ from typing import Any
 def artifacts(name: str) -> list[dict[str, Any]]:
     from zenml.client import Client
 
-    versions = Client().list_artifact_versions(artifact=name, sort_by="asc:created", size=100,
-                                               hydrate=True)
-    return [{"version": str(v.version), "uri": v.uri, "tags": sorted(t.name for t in v.tags),
-             "metadata": v.run_metadata, "materializer": v.materializer.attribute}
-            for v in versions.items]
+    versions = Client().list_artifact_versions(
+        artifact=name, sort_by="asc:created", size=100, hydrate=True
+    )
+    return [
+        {
+            "version": str(v.version),
+            "uri": v.uri,
+            "tags": sorted(t.name for t in v.tags),
+            "metadata": v.run_metadata,
+            "materializer": v.materializer.attribute,
+        }
+        for v in versions.items
+    ]
 
 
 def models(name: str) -> list[dict[str, Any]]:
@@ -28,10 +36,17 @@ def models(name: str) -> list[dict[str, Any]]:
         Client().get_model(name)
     except KeyError:
         return []
-    versions = Client().list_model_versions(model=name, sort_by="asc:number", size=100,
-                                            hydrate=True)
-    return [{"number": v.number, "stage": str(getattr(v.stage, "value", v.stage)),
-             "metadata": v.run_metadata} for v in versions.items]
+    versions = Client().list_model_versions(
+        model=name, sort_by="asc:number", size=100, hydrate=True
+    )
+    return [
+        {
+            "number": v.number,
+            "stage": str(getattr(v.stage, "value", v.stage)),
+            "metadata": v.run_metadata,
+        }
+        for v in versions.items
+    ]
 
 
 def last_output(pipeline_and_step: str) -> list[dict[str, Any]]:
@@ -41,26 +56,48 @@ def last_output(pipeline_and_step: str) -> list[dict[str, Any]]:
     pipeline, step = pipeline_and_step.split(":")
     run = Client().get_pipeline(pipeline).last_run
     output = run.steps[step].output
-    return [{"version": str(output.version), "name": output.name,
-             "metadata": output.run_metadata, "cached": str(run.steps[step].status)}]
+    return [
+        {
+            "version": str(output.version),
+            "name": output.name,
+            "metadata": output.run_metadata,
+            "cached": str(run.steps[step].status),
+        }
+    ]
 
 
 def stacks(_: str) -> list[dict[str, Any]]:
     from zenml.client import Client
 
-    return [{"name": s.name, "components": {str(k.value): [c.name for c in v]
-                                            for k, v in s.components.items()}}
-            for s in Client().list_stacks(size=100, hydrate=True).items]
+    return [
+        {
+            "name": s.name,
+            "components": {str(k.value): [c.name for c in v] for k, v in s.components.items()},
+        }
+        for s in Client().list_stacks(size=100, hydrate=True).items
+    ]
 
 
 def components(kind: str) -> list[dict[str, Any]]:
     from zenml.client import Client
 
-    return [{"name": c.name, "flavor": c.flavor_name, "configuration": c.configuration}
-            for c in Client().list_stack_components(type=kind, size=100, hydrate=True).items]
+    return [
+        {"name": c.name, "flavor": c.flavor_name, "configuration": c.configuration}
+        for c in Client().list_stack_components(type=kind, size=100, hydrate=True).items
+    ]
 
 
 if __name__ == "__main__":
     what, name = sys.argv[1], sys.argv[2]
-    print(json.dumps({"artifacts": artifacts, "last_output": last_output, "models": models, "stacks": stacks,
-                      "components": components}[what](name), default=str))
+    print(
+        json.dumps(
+            {
+                "artifacts": artifacts,
+                "last_output": last_output,
+                "models": models,
+                "stacks": stacks,
+                "components": components,
+            }[what](name),
+            default=str,
+        )
+    )

@@ -10,7 +10,6 @@ import base64
 import json
 import secrets
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -30,8 +31,9 @@ class Store:
         return self._run([sys.executable, "-m", "jobs.cli", *args], timeout)
 
     def probe(self, what: str, name: str = "") -> list[dict]:
-        result = self._run([sys.executable, "-m", "tests.harness.probe", what, name], 120,
-                           pythonpath=True)
+        result = self._run(
+            [sys.executable, "-m", "tests.harness.probe", what, name], 120, pythonpath=True
+        )
         assert result.returncode == 0, result.stderr[-2000:]
         return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -48,12 +50,19 @@ class Store:
         env = dict(self.env)
         if self.fresh_config:
             env["ZENML_CONFIG_PATH"] = tempfile.mkdtemp(prefix="zenml-config-", dir=self.workdir)
-        return subprocess.Popen([sys.executable, "-m", f"jobs.{job}", *args], env=env,
-                                cwd=self.workdir, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", f"jobs.{job}", *args],
+            env=env,
+            cwd=self.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
 
-    def _run(self, command: list[str], timeout: float,
-             pythonpath: bool = False) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, command: list[str], timeout: float, pythonpath: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         env = dict(self.env)
         if self.fresh_config:
             config = Path(tempfile.mkdtemp(prefix="zenml-config-", dir=self.workdir))
@@ -61,8 +70,15 @@ class Store:
             env["ZENML_CONFIG_PATH"] = str(config)
         if pythonpath:
             env["PYTHONPATH"] = str(REPO)
-        return subprocess.run(command, env=env, cwd=self.workdir, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            command,
+            env=env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -71,8 +87,11 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def files_under(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() \
+    return (
+        {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+        if root.exists()
         else set()
+    )
 
 
 def stop_local_serving(state_dir: Path) -> None:
@@ -81,7 +100,5 @@ def stop_local_serving(state_dir: Path) -> None:
     for state in state_dir.glob("local-*.json"):
         pid = json.loads(state.read_text()).get("pid")
         if pid:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass

@@ -29,8 +29,12 @@ def my_training_pipeline():
 @step
 def load_data() -> pd.DataFrame:
     return pd.DataFrame(
-        {"sepal_length_cm": [5.1, 6.7], "sepal_width_cm": [3.5, 3.0],
-         "petal_length_cm": [1.4, 5.2], "petal_width_cm": [0.2, 2.3]}
+        {
+            "sepal_length_cm": [5.1, 6.7],
+            "sepal_width_cm": [3.5, 3.0],
+            "petal_length_cm": [1.4, 5.2],
+            "petal_width_cm": [0.2, 2.3],
+        }
     )
 
 
@@ -41,8 +45,7 @@ def predict(model: ClassifierMixin, data: pd.DataFrame) -> Annotated[pd.Series, 
     return pd.Series(model.predict(data))
 
 
-@pipeline(model=Model(name="iris_classifier", version=ModelStages.PRODUCTION),
-          enable_cache=False)
+@pipeline(model=Model(name="iris_classifier", version=ModelStages.PRODUCTION), enable_cache=False)
 def do_predictions():
     model = get_pipeline_context().model
     inference_data = load_data()

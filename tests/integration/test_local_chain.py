@@ -16,7 +16,14 @@ from tests.integration.chain import Store, files_under, ok, stop_local_serving
 
 pytestmark = pytest.mark.integration
 # A one-split tree: accuracy ~0.67, above a 0.5 threshold but worse than any real champion.
-WORSE = ("--classifier", "decision_tree", "--hyperparameters", "{max_depth: 1}", "--threshold", "0.5")
+WORSE = (
+    "--classifier",
+    "decision_tree",
+    "--hyperparameters",
+    "{max_depth: 1}",
+    "--threshold",
+    "0.5",
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +57,16 @@ def test_training_takes_latest_by_default_and_a_pinned_version_on_request(store:
     out = ok(store.job("training"))
     assert "-> production" in out and "no production version yet" in out
     first = store.probe("models", "iris_classifier")[-1]
-    assert first["metadata"]["datasets"]["training"] == {"name": "iris_training_dataset",
-                                                         "version": "1"}
+    assert first["metadata"]["datasets"]["training"] == {
+        "name": "iris_training_dataset",
+        "version": "1",
+    }
     assert first["metadata"]["feature_schema"] == {
-        "sepal_length_cm": "float64", "sepal_width_cm": "float64",
-        "petal_length_cm": "float64", "petal_width_cm": "float64"}
+        "sepal_length_cm": "float64",
+        "sepal_width_cm": "float64",
+        "petal_length_cm": "float64",
+        "petal_width_cm": "float64",
+    }
 
     ok(store.job("training", "--train-version", "raw_2023", "--test-version", "raw_2023"))
     pinned = store.probe("models", "iris_classifier")[-1]
@@ -135,23 +147,39 @@ def test_deployment_serves_production_and_is_idempotent(store: Store):
     production = store.production()
     assert f"deployed iris_classifier version {production}" in out
 
-    rows = [{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4,
-             "petal_width_cm": 0.2},
-            {"sepal_length_cm": 6.7, "sepal_width_cm": 3.0, "petal_length_cm": 5.2,
-             "petal_width_cm": 2.3}]
+    rows = [
+        {
+            "sepal_length_cm": 5.1,
+            "sepal_width_cm": 3.5,
+            "petal_length_cm": 1.4,
+            "petal_width_cm": 0.2,
+        },
+        {
+            "sepal_length_cm": 6.7,
+            "sepal_width_cm": 3.0,
+            "petal_length_cm": 5.2,
+            "petal_width_cm": 2.3,
+        },
+    ]
     answer = httpx.post(f"http://127.0.0.1:{port}/predict", json={"records": rows}).json()
-    assert answer == {"predictions": ["setosa", "virginica"], "model": "iris_classifier",
-                      "version": str(production)}
-    bad = httpx.post(f"http://127.0.0.1:{port}/predict",
-                     json={"records": [{**rows[0], "petal_width_cm": "wide"}]})
+    assert answer == {
+        "predictions": ["setosa", "virginica"],
+        "model": "iris_classifier",
+        "version": str(production),
+    }
+    bad = httpx.post(
+        f"http://127.0.0.1:{port}/predict",
+        json={"records": [{**rows[0], "petal_width_cm": "wide"}]},
+    )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "petal_width_cm"
 
     started = time.monotonic()
     again = ok(store.job("deployment", "--port", port, "--state-dir", state))
     assert "nothing to do" in again
     assert time.monotonic() - started < 30
-    record = [v for v in store.probe("models", "iris_classifier")
-              if v["number"] == production][0]["metadata"]["deployment_local"]
+    record = [v for v in store.probe("models", "iris_classifier") if v["number"] == production][0][
+        "metadata"
+    ]["deployment_local"]
     assert record["status"] == "deployed" and record["endpoint"].endswith(port)
     assert record["smoke_rows"] == 5
 
@@ -187,7 +215,7 @@ def _bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
         "text.csv": "a,b,label\n1.0,high,x\n2.0,low,y\n",
         "good.csv": good,
         "extra.csv": "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,colour\n"
-                     "5.1,3.5,1.4,0.2,1\n",
+        "5.1,3.5,1.4,0.2,1\n",
         "missing.csv": "sepal_length_cm,sepal_width_cm,petal_length_cm\n5.1,3.5,1.4\n",
         "unknown_key.yaml": "dataset: iris\nthreshhold: 0.5\n",
     }

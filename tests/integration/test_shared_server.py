@@ -20,14 +20,23 @@ from tests.integration.chain import Store, ok, stop_local_serving
 pytestmark = pytest.mark.server
 BUCKET = "handoff-artifacts"
 FAIR = ("--classifier", "decision_tree", "--hyperparameters", "{max_depth: 2}")  # 0.93
-WORSE = ("--classifier", "decision_tree", "--hyperparameters", "{max_depth: 1}",
-         "--threshold", "0.5")  # 0.67
+WORSE = (
+    "--classifier",
+    "decision_tree",
+    "--hyperparameters",
+    "{max_depth: 1}",
+    "--threshold",
+    "0.5",
+)  # 0.67
 BETTER = ("--classifier", "logistic_regression")  # 0.97
 
 
 @pytest.fixture(scope="module")
-def remote(zenml_server: servers.ZenMLServer, s3_server: servers.S3Server,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def remote(
+    zenml_server: servers.ZenMLServer,
+    s3_server: servers.S3Server,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Store]:
     workdir = tmp_path_factory.mktemp("shared-server")
     env = servers.job_env(zenml_server, workdir / "unused-config")
     store = Store(env, workdir, fresh_config=True)
@@ -90,9 +99,19 @@ def test_the_whole_chain_across_processes_lands_in_the_bucket(
     out = ok(remote.job("deployment", "--port", port, "--state-dir", state))
     production = remote.production()
     assert f"deployed iris_classifier version {production}" in out
-    answer = httpx.post(f"http://127.0.0.1:{port}/predict", json={"records": [
-        {"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4,
-         "petal_width_cm": 0.2}]}).json()
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/predict",
+        json={
+            "records": [
+                {
+                    "sepal_length_cm": 5.1,
+                    "sepal_width_cm": 3.5,
+                    "petal_length_cm": 1.4,
+                    "petal_width_cm": 0.2,
+                }
+            ]
+        },
+    ).json()
     assert answer["predictions"] == ["setosa"] and answer["version"] == str(production)
 
     objects = servers.list_objects(s3_server, BUCKET)
@@ -148,15 +167,21 @@ def test_an_unreachable_server_fails_fast_with_one_line(remote: Store):
     started = time.monotonic()
     result = Store(env, remote.workdir, fresh_config=True).job("batch_inference")
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1].startswith(
-        f"batch_inference: cannot reach the ZenML server at {url}")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"batch_inference: cannot reach the ZenML server at {url}")
+    )
     assert time.monotonic() - started < 30
 
 
-@pytest.mark.parametrize(("stack", "message"), [
-    ("default", "has a local artifact store"),
-    ("no-such-stack", "no stack named 'no-such-stack'"),
-])
+@pytest.mark.parametrize(
+    ("stack", "message"),
+    [
+        ("default", "has a local artifact store"),
+        ("no-such-stack", "no stack named 'no-such-stack'"),
+    ],
+)
 def test_a_job_without_a_remote_artifact_store_refuses_to_run(
     remote: Store, stack: str, message: str, tmp_path: Path
 ):

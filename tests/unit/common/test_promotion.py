@@ -28,8 +28,13 @@ def test_better_than_champion_is_promoted_and_the_record_has_the_numbers():
     decision = decide(0.99, 0.97, 0.9, metric="f1_macro", champion_version="4")
     assert decision.promote
     assert decision.as_metadata() == {
-        "promote": True, "stage": "production", "reason": decision.reason,
-        "metric": "f1_macro", "candidate": 0.99, "threshold": 0.9, "champion": 0.97,
+        "promote": True,
+        "stage": "production",
+        "reason": decision.reason,
+        "metric": "f1_macro",
+        "candidate": 0.99,
+        "threshold": 0.9,
+        "champion": 0.97,
         "champion_version": "4",
     }
 

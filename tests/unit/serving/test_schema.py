@@ -26,8 +26,11 @@ def client():
 def test_predict_answers_with_predictions_and_the_model_version(client):
     response = client.post("/predict", json={"records": [GOOD, GOOD]})
     assert response.status_code == 200
-    assert response.json() == {"predictions": ["setosa", "setosa"],
-                               "model": "iris_classifier", "version": "7"}
+    assert response.json() == {
+        "predictions": ["setosa", "setosa"],
+        "model": "iris_classifier",
+        "version": "7",
+    }
 
 
 @pytest.mark.parametrize(

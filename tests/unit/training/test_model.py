@@ -16,8 +16,9 @@ def test_every_classifier_trains_and_scores_on_iris():
 def test_a_crippled_model_scores_lower_than_the_default():
     train, test = split(iris(), "species", 0.2, 42)
     good = score(fit(build("logistic_regression", {}, 42), train, "species"), test, "species")
-    stump = score(fit(build("decision_tree", {"max_depth": 1}, 42), train, "species"), test,
-                  "species")
+    stump = score(
+        fit(build("decision_tree", {"max_depth": 1}, 42), train, "species"), test, "species"
+    )
     assert stump["accuracy"] < 0.9 <= good["accuracy"]
 
 
@@ -30,6 +31,9 @@ def test_split_is_stratified_and_reproducible():
     first, test = split(iris(), "species", 0.2, 7)
     again, _ = split(iris(), "species", 0.2, 7)
     assert len(first) == 120 and len(test) == 30
-    assert test["species"].value_counts().to_dict() == {"setosa": 10, "versicolor": 10,
-                                                         "virginica": 10}
+    assert test["species"].value_counts().to_dict() == {
+        "setosa": 10,
+        "versicolor": 10,
+        "virginica": 10,
+    }
     assert first.equals(again)

@@ -1,0 +1,55 @@
+# handoff — the few commands people use. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .venv-tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export ZENML_ANALYTICS_OPT_IN := false
+# `make run` keeps its embedded ZenML store here, inside the checkout.
+RUN_STORE := $(CURDIR)/.handoff/zenml
+PYTEST := $(VENV)/bin/python -m pytest
+
+.PHONY: help venv run status test test-containers test-all lint images clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra test --python $(PYTHON)
+	touch $@
+
+venv: $(VENV)/.synced ## create .venv from the lock file (uv sync --frozen)
+
+run: venv ## run the whole chain on ZenML's embedded local store and print a summary
+	ZENML_CONFIG_PATH=$(RUN_STORE) $(VENV)/bin/handoff chain
+
+status: venv ## show datasets, model versions, predictions and endpoints of `make run`
+	ZENML_CONFIG_PATH=$(RUN_STORE) $(VENV)/bin/handoff status
+
+test: venv ## unit, integration, real-server and manifest tests (no Docker needed)
+	$(PYTEST) -m "not containers and not cluster" -q
+
+test-containers: venv ## build every image and run the container tests (needs dockerd)
+	$(PYTEST) -m containers -q
+
+test-all: venv ## everything CI runs (cluster tests skip without KUBECONFIG)
+	$(PYTEST) -q
+
+lint: venv ## ruff, mypy on jobs/common, hadolint
+	$(VENV)/bin/ruff check jobs tests
+	$(VENV)/bin/ruff format --check jobs tests
+	$(VENV)/bin/mypy jobs/common
+	$(VENV)/bin/hadolint Dockerfile
+
+images: ## build the five images with Docker (BuildKit)
+	bash scripts/build-images.sh
+
+clean: ## remove the venvs and the local run's store
+	rm -rf $(VENV) $(TOOLS) .handoff
