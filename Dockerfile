@@ -12,6 +12,7 @@
 
 # Any image with CPython 3.11 as python3.11 on PATH. Where no registry is reachable,
 # scripts/build-base-image.sh makes handoff-base:py3.11 from Debian's python3.11.
+# checkov:skip=CKV_DOCKER_7:the base is a build argument whose default is a fixed tag; checkov cannot resolve ARGs
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS deps
@@ -110,6 +111,11 @@ ENTRYPOINT ["python", "-m", "jobs.batch_inference"]
 FROM runtime AS deployment
 ENTRYPOINT ["python", "-m", "jobs.deployment"]
 
+# Batch jobs have nothing to probe: they run to completion and report by exit code. The
+# endpoint does, for `docker run` and the docker deployment target (Kubernetes uses its probes);
+# it listens on HANDOFF_PORT when that is set.
 FROM runtime AS serving
 EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('HANDOFF_PORT', '8080'), timeout=2)"]
 ENTRYPOINT ["python", "-m", "jobs.serving"]

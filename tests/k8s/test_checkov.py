@@ -10,34 +10,61 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from .manifests import overlays, render_text
+from .manifests import REPO, overlays, render_text
 
 CHECKOV = os.environ.get("HANDOFF_CHECKOV") or shutil.which("checkov")
 
 
-@pytest.mark.skipif(
+needs_checkov = pytest.mark.skipif(
     not CHECKOV,
     reason="checkov not found (set HANDOFF_CHECKOV or put it on PATH; "
     "install it outside the project venv: `uv tool install checkov`)",
 )
+
+
+@needs_checkov
 def test_checkov_passes_every_rendered_overlay(tmp_path: Path) -> None:
     files = []
     for overlay in overlays():
         path = tmp_path / f"{overlay}.yaml"
         path.write_text(render_text(overlay))
         files += ["--file", str(path)]
-    # --skip-download: no Prisma Cloud look-ups (there is no network for them in CI).
-    # cwd=tmp_path: no stray .checkov.yaml from elsewhere changes the result.
+    assert_checkov_clean([*files, "--framework", "kubernetes"], tmp_path)
+
+
+@needs_checkov
+def test_checkov_passes_the_dockerfile(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    shutil.copy(REPO / "Dockerfile", dockerfile)
+    assert_checkov_clean(["--file", str(dockerfile), "--framework", "dockerfile"], tmp_path)
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
+    hadolint = Path(sys.executable).with_name("hadolint")
     proc = subprocess.run(
-        [CHECKOV, *files, "--framework", "kubernetes", "--skip-download", "--output", "json"],
+        [str(hadolint), str(REPO / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def assert_checkov_clean(args: list[str], cwd: Path) -> None:
+    # --skip-download: no Prisma Cloud look-ups (there is no network for them in CI).
+    # cwd: no stray .checkov.yaml from elsewhere changes the result.
+    proc = subprocess.run(
+        [CHECKOV, *args, "--skip-download", "--output", "json"],
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=tmp_path,
+        cwd=cwd,
         check=False,
         env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
     )
