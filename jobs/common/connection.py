@@ -59,8 +59,12 @@ def connect() -> str:
             "artifact store (`handoff stack bootstrap` creates one)"
         )
     where = url or "the local ZenML store"
-    log.info("using stack %s on %s (artifacts in %s)", stack.name, where,
-             store_path or "the local artifact store")
+    log.info(
+        "using stack %s on %s (artifacts in %s)",
+        stack.name,
+        where,
+        store_path or "the local artifact store",
+    )
     return f"stack {stack.name} on {where}"
 
 

@@ -30,14 +30,7 @@ def read_table(uri: str) -> pd.DataFrame:
 def read_bytes(uri: str) -> bytes:
     _kind(uri)
     try:
-        if "://" in uri:
-            # ZenML's fileio routes s3:// (and gs://, az://) through the active artifact store's
-            # filesystem, with the credentials registered on the server: no keys in the job.
-            from zenml.io import fileio
-
-            with fileio.open(uri, "rb") as handle:
-                return handle.read()
-        with open(uri, "rb") as handle:
+        with _open(uri, "rb") as handle:
             return handle.read()
     except Exception as err:  # fsspec and the stores raise their own types
         raise BadInput(f"cannot read {uri}: {getattr(err, 'strerror', None) or err}") from err
@@ -54,6 +47,16 @@ def parse_table(data: bytes, uri: str) -> pd.DataFrame:
         raise BadInput(f"cannot parse {uri} as {kind}: {err}") from err
 
 
+def _open(uri: str, mode: str) -> Any:
+    """Local paths directly; s3:// (gs://, az://) through the active stack's artifact store,
+    with the credentials registered on the ZenML server: no keys in the job."""
+    if "://" not in uri:
+        return open(uri, mode)  # noqa: SIM115 - the caller's `with` closes it
+    from zenml.client import Client
+
+    return Client().active_stack.artifact_store.open(uri, mode)
+
+
 def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -67,14 +70,9 @@ def _kind(uri: str) -> str:
 
 def write_table(df: pd.DataFrame, uri: str) -> None:
     kind = _kind(uri)
-    if "://" in uri:
-        from zenml.io import fileio
-
-        opener: Any = fileio.open
-    else:
+    if "://" not in uri:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-        opener = open
-    with opener(uri, "wb") as handle:
+    with _open(uri, "wb") as handle:
         if kind == "parquet":
             df.to_parquet(handle, index=False)
         else:

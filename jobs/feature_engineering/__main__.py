@@ -17,9 +17,9 @@ log = logging.getLogger("handoff")
 
 
 def run(settings: Settings) -> int:
+    connect()  # first: an s3:// source is read through the stack's artifact store
     # Validate before anything runs, so bad data never reaches the artifact store.
     validate_labelled(load_source(settings.source), settings.target_column, settings.source)
-    connect()
     from zenml.client import Client
 
     names = (settings.training_dataset, settings.testing_dataset)

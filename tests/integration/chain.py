@@ -13,6 +13,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
+# Training flags with known accuracies on the iris split with random_state 42:
+FAIR = ("--classifier", "decision_tree", "--hyperparameters", "{max_depth: 2}")  # 0.93
+# A one-split tree (0.67): passes a 0.5 threshold but is worse than any real champion.
+WORSE = (
+    "--classifier",
+    "decision_tree",
+    "--hyperparameters",
+    "{max_depth: 1}",
+    "--threshold",
+    "0.5",
+)
+BETTER = ("--classifier", "logistic_regression")  # 0.97
+
 
 @dataclass
 class Store:

@@ -12,18 +12,9 @@ import pytest
 
 from tests.conftest import local_env
 from tests.harness.servers import free_port
-from tests.integration.chain import Store, files_under, ok, stop_local_serving
+from tests.integration.chain import WORSE, Store, files_under, ok, stop_local_serving
 
 pytestmark = pytest.mark.integration
-# A one-split tree: accuracy ~0.67, above a 0.5 threshold but worse than any real champion.
-WORSE = (
-    "--classifier",
-    "decision_tree",
-    "--hyperparameters",
-    "{max_depth: 1}",
-    "--threshold",
-    "0.5",
-)
 
 
 @pytest.fixture(scope="module")

@@ -15,20 +15,10 @@ import httpx
 import pytest
 
 from tests.harness import servers
-from tests.integration.chain import Store, ok, stop_local_serving
+from tests.integration.chain import BETTER, FAIR, WORSE, Store, ok, stop_local_serving
 
 pytestmark = pytest.mark.server
 BUCKET = "handoff-artifacts"
-FAIR = ("--classifier", "decision_tree", "--hyperparameters", "{max_depth: 2}")  # 0.93
-WORSE = (
-    "--classifier",
-    "decision_tree",
-    "--hyperparameters",
-    "{max_depth: 1}",
-    "--threshold",
-    "0.5",
-)  # 0.67
-BETTER = ("--classifier", "logistic_regression")  # 0.97
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +115,39 @@ def test_the_whole_chain_across_processes_lands_in_the_bucket(
     # Nothing went to a local artifact store in any job's (pod's) config directory.
     local = [p for d in remote.config_dirs for p in (d / "local_stores").rglob("*") if p.is_file()]
     assert not local, local
+
+
+def test_tables_in_the_bucket_are_read_and_written_by_uri(
+    remote: Store, s3_server: servers.S3Server, tmp_path: Path
+):
+    from jobs.feature_engineering.datasets import iris
+
+    client = s3_server.client()
+    client.put_object(Bucket=BUCKET, Key="raw/flowers.csv", Body=iris().to_csv(index=False))
+    features = iris().drop(columns=["species"]).head(7)
+    client.put_object(Bucket=BUCKET, Key="raw/new.csv", Body=features.to_csv(index=False))
+    source = f"s3://{BUCKET}/raw/flowers.csv"
+    out = ok(remote.job("feature_engineering", "--dataset", "flowers", "--source", source))
+    assert "published flowers_training_dataset version 1 (120 rows)" in out
+    ok(remote.job("training", "--dataset", "flowers"))
+    output = f"s3://{BUCKET}/predictions/flowers.parquet"
+    out = ok(
+        remote.job(
+            "batch_inference",
+            "--dataset",
+            "flowers",
+            "--input",
+            f"s3://{BUCKET}/raw/new.csv",
+            "--output",
+            output,
+        )
+    )
+    assert "predicted 7 rows with flowers_classifier version 1" in out
+    body = client.get_object(Bucket=BUCKET, Key="predictions/flowers.parquet")["Body"].read()
+    (tmp_path / "p.parquet").write_bytes(body)
+    import pandas as pd
+
+    assert list(pd.read_parquet(tmp_path / "p.parquet")["prediction"][:1]) == ["setosa"]
 
 
 def test_worse_keeps_production_and_better_takes_it(remote: Store):
