@@ -1,0 +1,339 @@
+"""Every handoff workload of the dev overlay, run as its rendered manifest says, in chain order.
+
+`kubectl kustomize k8s/overlays/dev` is rendered once; each pod spec (the stack-bootstrap Job,
+the CronJobs' job templates, the serving Deployment) becomes a `docker run` of the locally built
+image (tests/containers/manifest_runner.py): command and args verbatim, env resolved from the
+rendered ConfigMaps and test-valued Secrets, the handoff-config ConfigMap's files bind-mounted
+read-only, emptyDirs as tmpfs, uid/gid, read-only root, no capabilities, no-new-privileges and
+the memory/CPU limits. The only changes to what is rendered are ConfigMap *values*: the
+handoff-connection ConfigMap points at the harness's ZenML server and S3 server on loopback
+(`--network host`), as the platform component points it at the in-cluster ones.
+
+What stands in for the cluster:
+- the create-bucket Job (an `mc` image, not a project image) -> servers.create_bucket on the
+  bucket of the rendered HANDOFF_S3_PATH;
+- the kubelet -> KUBERNETES_SERVICE_HOST/PORT in every container and a ServiceAccount token
+  volume for the one pod that automounts it (the deployment job). The API address is a loopback
+  port nobody listens on: there is no Kubernetes API here, so the deployment job's documented
+  answer is exit 1 ("retry may help") with one line naming the unreachable API.
+- the Service -> the serving container binds the rendered containerPort (8080) on the host.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from tests.containers import manifest_runner as mr
+from tests.containers import test_images
+from tests.harness import servers
+from tests.integration.chain import Store
+from tests.k8s.manifests import (
+    NAMESPACE,
+    SECRET_KEYS,
+    find,
+    generated,
+    job_specs,
+    pod_templates,
+    render,
+)
+
+pytestmark = [pytest.mark.containers, pytest.mark.timeout(3600)]
+
+# The session fixture that builds every image (and reports their sizes), shared with
+# test_images.py.
+images = test_images.images
+
+OVERLAY = "dev"
+# A Job runs at most its activeDeadlineSeconds, and here at most this long.
+JOB_TIMEOUT = 900.0
+FEATURES = ("sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm")
+# One real row of each species, from the iris data set.
+IRIS = [
+    ((5.1, 3.5, 1.4, 0.2), "setosa"),
+    ((7.0, 3.2, 4.7, 1.4), "versicolor"),
+    ((6.3, 3.3, 6.0, 2.5), "virginica"),
+]
+
+
+@dataclass
+class Cluster:
+    objects: list[dict[str, Any]]
+    configmaps: dict[str, dict[str, str]]
+    secrets: dict[str, dict[str, str]]
+    image_map: dict[str, str]
+    kubelet: mr.Kubelet
+    containers: mr.Containers
+    workdir: Path
+    bucket: str
+    zenml: servers.ZenMLServer
+    s3: servers.S3Server
+    report: Any
+    done: set[str] = field(default_factory=set)
+    runs: int = 0
+
+    def pod_spec(self, kind: str, name: str) -> dict[str, Any]:
+        (template,) = pod_templates(find(self.objects, kind, name))
+        return template["spec"]
+
+    def args(self, kind: str, name: str) -> list[str]:
+        """`docker run` arguments for the workload, with its volumes written for a fresh pod."""
+        spec = self.pod_spec(kind, name)
+        self.runs += 1
+        volumes = self.workdir / "pods" / f"{self.runs:02d}-{name}"
+        mr.write_volumes(spec, self.configmaps, self.secrets, volumes)
+        return mr.docker_run_args(
+            spec,
+            self.configmaps,
+            self.secrets,
+            self.image_map,
+            volume_root=volumes,
+            kubelet=self.kubelet,
+        )
+
+    def run_job(self, kind: str, name: str) -> mr.Finished:
+        obj = find(self.objects, kind, name)
+        (job_spec,) = job_specs(obj)
+        deadline = min(float(job_spec.get("activeDeadlineSeconds", JOB_TIMEOUT)), JOB_TIMEOUT)
+        args = self.args(kind, name)
+        image = mr.image_for(mr.pick_container(self.pod_spec(kind, name)), self.image_map)
+        finished = self.containers.run(name.removeprefix("handoff-"), args, timeout=deadline)
+        size = mr.image_size(self.containers.docker, image) / 1e6
+        self.report(
+            f"{kind.lower()}/{name}: {image} ({size:.0f} MB) exited {finished.exit_code} "
+            f"in {finished.seconds:.0f}s"
+        )
+        return finished
+
+    def store(self) -> Store:
+        """Reads what the jobs did, from the host, through the same server."""
+        env = servers.job_env(self.zenml, self.workdir / "probe-config")
+        return Store(env, self.workdir, fresh_config=True)
+
+    def requires(self, *steps: str) -> None:
+        missing = [step for step in steps if step not in self.done]
+        if missing:
+            pytest.skip(f"needs {', '.join(missing)}, which did not pass")
+
+
+def _reporter(request: pytest.FixtureRequest):
+    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def report(line: str) -> None:
+        if terminal is None or capture is None:
+            print(line)
+            return
+        # Part of the result (image sizes, exit codes, durations): shown even under -q.
+        with capture.global_and_fixture_disabled():
+            terminal.write_line(f"containers: {line}")
+
+    return report
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    request: pytest.FixtureRequest,
+    images: dict[str, str],
+    zenml_server: servers.ZenMLServer,
+    s3_server: servers.S3Server,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Cluster]:
+    objects = render(OVERLAY)
+    connection = generated(objects, "ConfigMap", "handoff-connection")["data"]
+    configmaps = mr.with_values(
+        objects,
+        mr.configmaps_of(objects),
+        "handoff-connection",
+        {
+            "ZENML_STORE_URL": zenml_server.url,
+            "HANDOFF_S3_ENDPOINT_URL": s3_server.endpoint_url,
+            "HANDOFF_S3_REGION": s3_server.region,
+        },
+    )
+    # The Secrets an operator creates (the dev overlay's placeholders are not used).
+    secrets = {
+        "handoff-zenml": {"api-key": zenml_server.api_key},
+        "handoff-object-store": {
+            "access-key-id": s3_server.access_key,
+            "secret-access-key": s3_server.secret_key,
+        },
+    }
+    assert {name: set(keys) for name, keys in secrets.items()} == SECRET_KEYS
+
+    workdir = tmp_path_factory.mktemp("manifest-runs")
+    token = mr.write_service_account(workdir / "serviceaccount", NAMESPACE)
+    docker = test_images.DOCKER
+    assert docker is not None  # `images` has skipped or failed otherwise
+    with mr.tracked_containers(docker) as containers:
+        yield Cluster(
+            objects=objects,
+            configmaps=configmaps,
+            secrets=secrets,
+            image_map={f"handoff-{target}": tag for target, tag in images.items()},
+            kubelet=mr.Kubelet(servers.LOOPBACK, servers.free_port(), token),
+            containers=containers,
+            workdir=workdir,
+            bucket=urlparse(connection["HANDOFF_S3_PATH"]).netloc,
+            zenml=zenml_server,
+            s3=s3_server,
+            report=_reporter(request),
+        )
+
+
+def ok(finished: mr.Finished) -> str:
+    assert finished.exit_code == 0, (
+        f"{finished.name} exited {finished.exit_code}\n"
+        f"stdout:\n{finished.stdout[-3000:]}\nstderr:\n{finished.stderr[-3000:]}"
+    )
+    return finished.stdout
+
+
+def test_stack_bootstrap_job_registers_the_stack_once(cluster: Cluster):
+    # The platform's create-bucket Job runs MinIO's `mc`, not a project image: make the bucket
+    # it would make, the one the rendered HANDOFF_S3_PATH names.
+    bucket_job = cluster.pod_spec("Job", "minio-create-bucket")["containers"][0]
+    assert "HANDOFF_S3_PATH" in {item["name"] for item in bucket_job["env"]}
+    servers.create_bucket(cluster.s3, cluster.bucket)
+
+    out = ok(cluster.run_job("Job", "handoff-stack-bootstrap"))
+    assert "stack handoff: created" in out
+    # Every `kubectl apply` runs the Job again: that must change nothing.
+    again = ok(cluster.run_job("Job", "handoff-stack-bootstrap"))
+    assert "nothing to do" in again and "created" not in again
+    cluster.done.add("bootstrap")
+
+
+def test_feature_engineering_job(cluster: Cluster):
+    cluster.requires("bootstrap")
+    out = ok(cluster.run_job("CronJob", "handoff-feature-engineering"))
+    assert "published iris_training_dataset" in out
+    assert "published iris_testing_dataset" in out
+    cluster.done.add("feature-engineering")
+
+
+def test_training_job_promotes_its_model(cluster: Cluster):
+    cluster.requires("feature-engineering")
+    out = ok(cluster.run_job("CronJob", "handoff-training"))
+    assert "-> production" in out
+    assert cluster.store().production() is not None
+    cluster.done.add("training")
+
+
+def test_batch_inference_job(cluster: Cluster):
+    cluster.requires("training")
+    out = ok(cluster.run_job("CronJob", "handoff-batch-inference"))
+    production = cluster.store().production()
+    assert "iris_predictions" in out
+    assert f"with iris_classifier version {production}" in out
+    cluster.done.add("batch-inference")
+
+
+def test_deployment_job_without_a_kubernetes_api_fails_with_one_retryable_line(cluster: Cluster):
+    cluster.requires("training")
+    finished = cluster.run_job("CronJob", "handoff-deployment")
+    api = f"{cluster.kubelet.api_host}:{cluster.kubelet.api_port}"
+    line = finished.last_line()
+    cluster.report(f"  {line}")
+    # Exit 1 is "retry may help": the Job's podFailurePolicy leaves it to backoffLimit.
+    assert finished.exit_code == 1, f"exit {finished.exit_code}\n{finished.stderr[-3000:]}"
+    assert line.startswith("deployment: "), finished.stderr[-3000:]
+    # It found the in-cluster credentials (the mounted token), read its config from the mounted
+    # ConfigMap (namespace, Deployment) and got as far as the API server.
+    assert "Kubernetes API" in line and api in line, line
+    assert "handoff-serving" in line and f"namespace {NAMESPACE}" in line, line
+    assert "Traceback" not in finished.stderr
+    cluster.done.add("deployment")
+
+
+def test_serving_deployment_serves_the_production_model(cluster: Cluster):
+    cluster.requires("training")
+    spec = cluster.pod_spec("Deployment", "handoff-serving")
+    container = mr.pick_container(spec)
+    readiness, startup = container["readinessProbe"], container["startupProbe"]
+    port = mr.resolve_port(container, readiness["httpGet"]["port"])
+    health_port = mr.resolve_port(container, container["livenessProbe"]["httpGet"]["port"])
+    assert mr.port_is_free(port), (
+        f"port {port} (the serving container's containerPort) is in use on this host; with "
+        "--network host the container binds it: stop whatever listens there"
+    )
+    production = cluster.store().production()
+    args = cluster.args("Deployment", "handoff-serving")
+    image = mr.image_for(container, cluster.image_map)
+    started = time.monotonic()
+    name = cluster.containers.start("serving", args)
+    base = f"http://{servers.LOOPBACK}:{port}"
+    # As long as the kubelet would wait before restarting it: the startup probe's budget.
+    budget = startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3)
+    with httpx.Client(trust_env=False, timeout=5.0) as http:
+        ready = _wait_ready(cluster, name, http, base + readiness["httpGet"]["path"], budget)
+        seconds = time.monotonic() - started
+        health = http.get(f"http://{servers.LOOPBACK}:{health_port}{startup['httpGet']['path']}")
+        version = http.get(base + "/version").json()
+        answer = http.post(
+            base + "/predict",
+            json={"records": [dict(zip(FEATURES, row, strict=True)) for row, _ in IRIS]},
+        )
+    size = mr.image_size(cluster.containers.docker, image) / 1e6
+    cluster.report(
+        f"deployment/handoff-serving: {image} ({size:.0f} MB) ready on :{port} in {seconds:.0f}s"
+    )
+    assert ready.status_code == 200 and health.status_code == 200
+    assert version["model"] == "iris_classifier" and version["version"] == str(production)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["predictions"] == [species for _, species in IRIS]
+    assert answer.json()["version"] == str(production)
+
+    # A rollout or scale-down sends SIGTERM and waits terminationGracePeriodSeconds.
+    grace = int(spec.get("terminationGracePeriodSeconds", mr.DEFAULT_GRACE_SECONDS))
+    exit_code, stop_seconds = cluster.containers.stop(name, grace)
+    assert stop_seconds < grace, f"serving ignored SIGTERM: killed after {grace}s"
+    assert exit_code == 0, f"serving exited {exit_code} on SIGTERM"
+    cluster.done.add("serving")
+
+
+def _wait_ready(
+    cluster: Cluster, name: str, http: httpx.Client, url: str, budget: float
+) -> httpx.Response:
+    deadline = time.monotonic() + budget
+    last = "no answer"
+    while time.monotonic() < deadline:
+        state = cluster.containers.state(name)
+        if not state.get("Running"):
+            stdout, stderr = cluster.containers.logs(name)
+            pytest.fail(
+                f"the serving container exited {state.get('ExitCode')} before it was ready\n"
+                f"stdout:\n{stdout[-3000:]}\nstderr:\n{stderr[-3000:]}"
+            )
+        try:
+            response = http.get(url)
+            if response.status_code == 200:
+                return response
+            last = f"{response.status_code} {response.text[:300]}"
+        except httpx.HTTPError as err:
+            last = f"{type(err).__name__}: {err}"
+        time.sleep(1.0)
+    _, stderr = cluster.containers.logs(name)
+    pytest.fail(f"{url} not ready after {budget:.0f}s (last: {last})\nlogs:\n{stderr[-3000:]}")
+
+
+def test_the_jobs_artifacts_are_in_the_bucket(cluster: Cluster):
+    cluster.requires("batch-inference")
+    store = cluster.store()
+    objects = servers.list_objects(cluster.s3, cluster.bucket)
+    prefix = f"s3://{cluster.bucket}/"
+    for name in ("iris_training_dataset", "iris_testing_dataset", "iris_predictions"):
+        (artifact,) = store.probe("artifacts", name)[-1:]
+        assert artifact["uri"].startswith(prefix), artifact["uri"]
+        key = artifact["uri"].removeprefix(prefix)
+        assert any(o.startswith(key) and ".parquet" in o for o in objects), (name, key)
+    (model,) = store.probe("artifacts", "trained_model")[-1:]
+    assert any(o.startswith(model["uri"].removeprefix(prefix)) for o in objects), model["uri"]
+    cluster.report(f"bucket {cluster.bucket}: {len(objects)} objects after the chain")
