@@ -17,16 +17,18 @@ def report(names: JobSettings) -> list[str]:
     lines = [f"model {names.model_name}"]
     lines.append("  datasets:")
     for artifact in (names.training_dataset, names.testing_dataset):
-        versions = client.list_artifact_versions(artifact=artifact, sort_by="desc:created",
-                                                 size=5)
+        versions = client.list_artifact_versions(artifact=artifact, sort_by="desc:created", size=5)
         shown = ", ".join(str(v.version) for v in versions.items) or "none yet"
         lines.append(f"    {artifact}: {shown} (newest first, {versions.total} in all)")
 
     lines.append("  versions:")
-    versions = client.list_model_versions(model=names.model_name,
-                                          sort_by="desc:number", size=20, hydrate=True) \
-        if _model_exists(client, names.model_name) else None
-    deployments: dict[str, dict[str, Any]] = {}
+    versions = (
+        client.list_model_versions(
+            model=names.model_name, sort_by="desc:number", size=20, hydrate=True
+        )
+        if _model_exists(client, names.model_name)
+        else None
+    )
     for version in versions.items if versions else []:
         meta = version.run_metadata
         metrics = " ".join(f"{k}={v:.4f}" for k, v in meta.get("metrics", {}).items())
@@ -34,12 +36,10 @@ def report(names: JobSettings) -> list[str]:
         stage = str(getattr(version.stage, "value", version.stage) or "none")
         lines.append(f"    {version.number:>3}  {stage:<10}  {metrics or 'no metrics'}")
         if promotion:
-            lines.append(f"         {promotion.get('time', '')} {promotion.get('decided_by')}: "
-                         f"{promotion.get('reason')}")
-        for target in TARGETS:
-            record = meta.get(f"deployment_{target}")
-            if record and record.get("time", "") > deployments.get(target, {}).get("time", ""):
-                deployments[target] = record
+            lines.append(
+                f"         {promotion.get('time', '')} {promotion.get('decided_by')}: "
+                f"{promotion.get('reason')}"
+            )
     if not versions or not versions.items:
         lines.append("    none yet (run the training job)")
 
@@ -49,23 +49,34 @@ def report(names: JobSettings) -> list[str]:
         run = client.get_pipeline("batch_inference").last_successful_run
         predictions = run.steps["predict"].output
         meta = predictions.run_metadata
-        lines.append(f"    {predictions.name} version {predictions.version}: {meta.get('rows')} "
-                     f"rows by model version {meta.get('model_version')} (run {run.name})")
+        lines.append(
+            f"    {predictions.name} version {predictions.version}: {meta.get('rows')} "
+            f"rows by model version {meta.get('model_version')} (run {run.name})"
+        )
     except (KeyError, RuntimeError):
         lines.append("    none yet (run the batch-inference job)")
 
     lines.append("  endpoints:")
+    lines += _endpoints(versions.items if versions else [])
+    return lines
+
+
+def _endpoints(versions: list[Any]) -> list[str]:
+    """Per target: the live version, since when, the one it replaced, and what answers now."""
+    from jobs.deployment.history import describe, endpoint_states
     from jobs.deployment.targets import served_version
 
-    for target, record in sorted(deployments.items()):
-        live = served_version(record["endpoint"])
-        lines.append(f"    {target}: {record['endpoint']} serves "
-                     f"{'version ' + live if live else 'nothing (not answering)'}; last deployed "
-                     f"version {record.get('version')} at {record.get('time')} "
-                     f"({record.get('status')}, previous {record.get('previous_version')})")
-    if not deployments:
-        lines.append("    none yet (run the deployment job)")
-    return lines
+    records = [
+        record
+        for version in versions
+        for target in TARGETS
+        if (record := version.run_metadata.get(f"deployment_{target}"))
+    ]
+    lines = []
+    for state in endpoint_states(records):
+        answer = served_version(state.endpoint) if state.endpoint else None
+        lines += ["    " + line for line in describe(state, answer)]
+    return lines or ["    none yet (run the deployment job)"]
 
 
 def _model_exists(client: Any, name: str) -> bool:

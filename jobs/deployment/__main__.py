@@ -17,17 +17,21 @@ def run(settings: Settings) -> int:
     connect()
     production = require_production(settings.model_name)
     version = str(production.number)
-    spec = settings.model_dump(include={"target", "host", "port", "state_dir", "ready_timeout_s"})
+    spec = settings.target_spec()
     target = make_target(spec)
     live = target.live()
-    if live is not None and live.version == version:
-        print(f"{target.kind} target at {live.endpoint} already serves {settings.model_name} "
-              f"version {version}; nothing to do")
+    if live is not None and live.version == version and live.steady:
+        print(
+            f"{target.kind} target at {live.endpoint} already serves {settings.model_name} "
+            f"version {version}; nothing to do"
+        )
         return 0
     target_column = production.run_metadata.get("target_column")
     if not target_column:
-        raise PreconditionNotMet(f"{settings.model_name} version {version} has no recorded "
-                                 "target_column; retrain it with the training job")
+        raise PreconditionNotMet(
+            f"{settings.model_name} version {version} has no recorded "
+            "target_column; retrain it with the training job"
+        )
 
     from zenml import Model
     from zenml.enums import ModelStages
@@ -44,19 +48,34 @@ def run(settings: Settings) -> int:
         model_artifact=settings.model_artifact,
     )
     record = get_version(settings.model_name, version).run_metadata.get(
-        f"deployment_{target.kind}", {})
+        f"deployment_{target.kind}", {}
+    )
     if record.get("status") != "deployed":
-        raise Unavailable(f"deploying version {version} to {target.kind} failed and was rolled "
-                          f"back to {record.get('previous_version') or 'nothing'}: "
-                          f"{record.get('error')}")
-    print(f"deployed {settings.model_name} version {version} to {target.kind} at "
-          f"{record['endpoint']} (previously {record.get('previous_version') or 'nothing'})")
+        previous = record.get("previous_version")
+        then = (
+            f"and restoring {'version ' + previous if previous else 'the previous state'} "
+            f"failed too: {record['restore_error']}"
+            if record.get("restore_error")
+            else f"rolled back to {'version ' + previous if previous else 'nothing'}"
+        )
+        raise Unavailable(
+            f"deploying version {version} to {target.kind} failed ({record.get('error')}); {then}"
+        )
+    print(
+        f"deployed {settings.model_name} version {version} to {target.kind} at "
+        f"{record['endpoint']} (previously {record.get('previous_version') or 'nothing'})"
+    )
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return job_main("deployment", Settings, run,
-                    "Serve the production model version behind an HTTP endpoint.", argv)
+    return job_main(
+        "deployment",
+        Settings,
+        run,
+        "Serve the production model version behind an HTTP endpoint.",
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,10 @@ def progress(deployment: Mapping[str, Any]) -> Progress:
         return Progress("waiting", f"{name}: waiting for the controller to see the new spec")
     progressing = _condition(status, "Progressing")
     if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
-        return Progress("failed", f"{name} exceeded its progress deadline: "
-                                  f"{progressing.get('message', '')}".rstrip(": "))
+        return Progress(
+            "failed",
+            f"{name} exceeded its progress deadline: {progressing.get('message', '')}".rstrip(": "),
+        )
     wanted = spec.get("replicas", 1)
     updated = status.get("updatedReplicas", 0)
     replicas = status.get("replicas", 0)
@@ -64,11 +66,9 @@ def progress(deployment: Mapping[str, Any]) -> Progress:
     if updated < wanted:
         return Progress("waiting", f"{name}: {updated} of {wanted} new replicas updated")
     if replicas > updated:
-        return Progress("waiting", f"{name}: {replicas - updated} old replicas pending "
-                                   "termination")
+        return Progress("waiting", f"{name}: {replicas - updated} old replicas pending termination")
     if available < updated:
-        return Progress("waiting", f"{name}: {available} of {updated} updated replicas "
-                                   "available")
+        return Progress("waiting", f"{name}: {available} of {updated} updated replicas available")
     return Progress("complete", f"{name}: {updated} replicas serve the new pod template")
 
 
@@ -78,8 +78,9 @@ def wait_decision(deployment: Mapping[str, Any], elapsed_s: float, timeout_s: fl
     progress deadline)."""
     now = progress(deployment)
     if now.state == "waiting" and elapsed_s >= timeout_s:
-        return Progress("failed", f"rollout did not complete within {timeout_s:.0f}s "
-                                  f"({now.message})")
+        return Progress(
+            "failed", f"rollout did not complete within {timeout_s:.0f}s ({now.message})"
+        )
     return now
 
 
@@ -88,8 +89,12 @@ def pinned(deployment: Mapping[str, Any], container: str = CONTAINER) -> Pin | N
     template = deployment.get("spec", {}).get("template", {})
     annotations = template.get("metadata", {}).get("annotations") or {}
     version = annotations.get(VERSION_ANNOTATION)
-    env = {e.get("name"): e.get("value") for c in template.get("spec", {}).get("containers", [])
-           if c.get("name") == container for e in c.get("env") or []}
+    env = {
+        e.get("name"): e.get("value")
+        for c in template.get("spec", {}).get("containers", [])
+        if c.get("name") == container
+        for e in c.get("env") or []
+    }
     if not version or env.get(VERSION_ENV) != version:
         return None
     own = deployment.get("metadata", {}).get("annotations") or {}
@@ -100,13 +105,19 @@ def pin_patch(pin: Pin, container: str = CONTAINER) -> dict[str, Any]:
     """Strategic-merge patch: the pods serve ``pin.version`` (containers and env merge by name,
     so nothing else in the template changes)."""
     return {
-        "metadata": {"annotations": {SINCE_ANNOTATION: pin.since,
-                                     PREVIOUS_ANNOTATION: pin.previous_version}},
-        "spec": {"template": {
-            "metadata": {"annotations": {VERSION_ANNOTATION: pin.version}},
-            "spec": {"containers": [{"name": container, "env": [
-                {"name": VERSION_ENV, "value": pin.version}]}]},
-        }},
+        "metadata": {
+            "annotations": {SINCE_ANNOTATION: pin.since, PREVIOUS_ANNOTATION: pin.previous_version}
+        },
+        "spec": {
+            "template": {
+                "metadata": {"annotations": {VERSION_ANNOTATION: pin.version}},
+                "spec": {
+                    "containers": [
+                        {"name": container, "env": [{"name": VERSION_ENV, "value": pin.version}]}
+                    ]
+                },
+            }
+        },
     }
 
 
@@ -114,16 +125,22 @@ def unpin_patch(container: str = CONTAINER) -> dict[str, Any]:
     """Strategic-merge patch back to the manifest's own template (serve production at start)."""
     return {
         "metadata": {"annotations": {SINCE_ANNOTATION: None, PREVIOUS_ANNOTATION: None}},
-        "spec": {"template": {
-            "metadata": {"annotations": {VERSION_ANNOTATION: None}},
-            "spec": {"containers": [{"name": container, "env": [
-                {"name": VERSION_ENV, "$patch": "delete"}]}]},
-        }},
+        "spec": {
+            "template": {
+                "metadata": {"annotations": {VERSION_ANNOTATION: None}},
+                "spec": {
+                    "containers": [
+                        {"name": container, "env": [{"name": VERSION_ENV, "$patch": "delete"}]}
+                    ]
+                },
+            }
+        },
     }
 
 
-def rollback_patch(before: Mapping[str, Any], served_before: str | None,
-                   now: str, container: str = CONTAINER) -> dict[str, Any]:
+def rollback_patch(
+    before: Mapping[str, Any], served_before: str | None, now: str, container: str = CONTAINER
+) -> dict[str, Any]:
     """The rollback decision: the patch that serves again what was served before.
 
     A pinned template gets its pin (and its since/previous) back. An unpinned one loads

@@ -25,17 +25,21 @@ def smoke_test(endpoint: str, rows: pd.DataFrame, version: str) -> None:
     except httpx.HTTPError as err:
         raise SmokeTestFailed(f"POST {endpoint}/predict: {type(err).__name__}: {err}") from err
     if response.status_code != 200:
-        raise SmokeTestFailed(f"POST {endpoint}/predict answered {response.status_code}: "
-                              f"{response.text[:200]}")
+        raise SmokeTestFailed(
+            f"POST {endpoint}/predict answered {response.status_code}: {response.text[:200]}"
+        )
     body = response.json()
     if body.get("version") != version or len(body.get("predictions", [])) != len(records):
-        raise SmokeTestFailed(f"{endpoint} answered version {body.get('version')} with "
-                              f"{len(body.get('predictions', []))} predictions; expected "
-                              f"version {version} with {len(records)}")
+        raise SmokeTestFailed(
+            f"{endpoint} answered version {body.get('version')} with "
+            f"{len(body.get('predictions', []))} predictions; expected "
+            f"version {version} with {len(records)}"
+        )
 
 
-def rollout(target: Target, model_name: str, version: str, model_artifact: str,
-            rows: pd.DataFrame) -> dict[str, Any]:
+def rollout(
+    target: Target, model_name: str, version: str, model_artifact: str, rows: pd.DataFrame
+) -> dict[str, Any]:
     """Returns the deployment record; ``status`` is ``deployed`` or ``rolled_back``.
 
     Clients are switched only after the new version answered the smoke test where the target
@@ -43,8 +47,11 @@ def rollout(target: Target, model_name: str, version: str, model_artifact: str,
     """
     before = target.live()
     record: dict[str, Any] = {
-        "target": target.kind, "endpoint": target.endpoint, "version": version,
-        "previous_version": before.version if before else None, "time": now(),
+        "target": target.kind,
+        "endpoint": target.endpoint,
+        "version": version,
+        "previous_version": before.version if before else None,
+        "time": now(),
         "smoke_rows": len(rows),
     }
     try:
@@ -57,9 +64,12 @@ def rollout(target: Target, model_name: str, version: str, model_artifact: str,
         try:
             target.restore(before, model_name, model_artifact)
         except Exception as again:  # noqa: BLE001 - recorded, and the job still exits non-zero
-            log.error("restoring %s on %s failed too: %s",
-                      f"version {before.version}" if before else "the previous state",
-                      target.kind, again)
+            log.error(
+                "restoring %s on %s failed too: %s",
+                f"version {before.version}" if before else "the previous state",
+                target.kind,
+                again,
+            )
             record["restore_error"] = _one_line(again)
         return record
     record["status"] = "deployed"

@@ -99,8 +99,10 @@ def wait_serving(endpoint: str, version: str, timeout_s: float, in_a_row: int = 
         if streak >= in_a_row:
             return
         time.sleep(0.5)
-    raise Unavailable(f"{endpoint} did not answer with version {version} within "
-                      f"{timeout_s:.0f}s (last answer: {seen or 'none'})")
+    raise Unavailable(
+        f"{endpoint} did not answer with version {version} within "
+        f"{timeout_s:.0f}s (last answer: {seen or 'none'})"
+    )
 
 
 @dataclass
@@ -133,8 +135,12 @@ class LocalTarget:
             return None
         state = self._state()
         same = state.get("version") == version
-        return Live(version, self.endpoint, state.get("since") if same else None,
-                    state.get("previous_version") if same else None)
+        return Live(
+            version,
+            self.endpoint,
+            state.get("since") if same else None,
+            state.get("previous_version") if same else None,
+        )
 
     def deploy(self, model_name: str, version: str, model_artifact: str) -> str:
         """One process on one port: the old one stops before the new one starts."""
@@ -143,17 +149,37 @@ class LocalTarget:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.state_dir / f"local-{self.port}.log", "ab")  # noqa: SIM115 - child owns it
         process = subprocess.Popen(
-            [sys.executable, "-m", "jobs.serving", "--host", self.host, "--port", str(self.port),
-             "--model-name", model_name, "--model-version", version,
-             "--model-artifact", model_artifact],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "jobs.serving",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--model-name",
+                model_name,
+                "--model-version",
+                version,
+                "--model-artifact",
+                model_artifact,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # outlives this job: it is the endpoint
         )
         log.close()
-        self._state_file.write_text(json.dumps({
-            "pid": process.pid, "version": version, "previous_version": previous,
-            "since": _now(),
-        }))
+        self._state_file.write_text(
+            json.dumps(
+                {
+                    "pid": process.pid,
+                    "version": version,
+                    "previous_version": previous,
+                    "since": _now(),
+                }
+            )
+        )
         wait_ready(self.endpoint, self.ready_timeout_s, alive=lambda: process.poll() is None)
         return self.endpoint
 
@@ -185,23 +211,33 @@ def make_target(spec: dict[str, Any]) -> Target:
     """The target a deployment settings dump describes (see ``Settings.target_spec``)."""
     kind = spec["target"]
     if kind == "local":
-        return LocalTarget(spec["host"], int(spec["port"]), Path(spec["state_dir"]).absolute(),
-                           float(spec["ready_timeout_s"]))
+        return LocalTarget(
+            spec["host"],
+            int(spec["port"]),
+            Path(spec["state_dir"]).absolute(),
+            float(spec["ready_timeout_s"]),
+        )
     if kind == "docker":
         from jobs.deployment.docker_target import DockerTarget
 
-        return DockerTarget(model_name=spec["model_name"], host=spec["host"],
-                            port=int(spec["port"]), image=spec["docker_image"],
-                            router_image=spec["docker_router_image"],
-                            network=spec["docker_network"],
-                            ready_timeout_s=float(spec["ready_timeout_s"]))
+        return DockerTarget(
+            model_name=spec["model_name"],
+            host=spec["host"],
+            port=int(spec["port"]),
+            image=spec["docker_image"],
+            router_image=spec["docker_router_image"],
+            network=spec["docker_network"],
+            ready_timeout_s=float(spec["ready_timeout_s"]),
+        )
     if kind == "kubernetes":
         from jobs.deployment.kubernetes_target import KubernetesTarget
 
-        return KubernetesTarget(namespace=spec["namespace"],
-                                deployment=spec["serving_deployment"],
-                                service_url=spec["service_url"].rstrip("/"),
-                                ready_timeout_s=float(spec["ready_timeout_s"]))
+        return KubernetesTarget(
+            namespace=spec["namespace"],
+            deployment=spec["serving_deployment"],
+            service_url=spec["service_url"].rstrip("/"),
+            ready_timeout_s=float(spec["ready_timeout_s"]),
+        )
     raise ValueError(f"unknown deployment target {kind!r}")
 
 

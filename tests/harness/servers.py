@@ -373,32 +373,3 @@ def zenml_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`zenml <args>` from the project's venv, with exactly `env`."""
     return run([VENV_BIN / "zenml", *args], env, **kwargs)
-
-
-FIXTURES = '''
-# tests/conftest.py -- session fixtures for the `server` tier (needs `tests` importable: a
-# tests/__init__.py, or `pythonpath = ["."]` under [tool.pytest.ini_options]).
-from collections.abc import Iterator
-
-import pytest
-
-from tests.harness import servers
-
-
-@pytest.fixture(scope="session")
-def zenml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.ZenMLServer]:
-    with servers.zenml_server(tmp_path_factory.mktemp("zenml-server")) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.S3Server]:
-    with servers.s3_server(tmp_path_factory.mktemp("s3-server")) as server:
-        yield server
-
-
-@pytest.fixture
-def job_env(zenml_server: servers.ZenMLServer, tmp_path) -> dict[str, str]:
-    """A fresh client config dir per test, connected to the session's server."""
-    return servers.job_env(zenml_server, tmp_path / "zenml-config")
-'''

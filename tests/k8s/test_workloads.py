@@ -303,20 +303,9 @@ SETTINGS = {
     **{job: (f"jobs.{job}.settings:Settings", f"jobs.{job}") for job in JOBS},
     "stack": ("jobs.cli.stack:StackSettings", "jobs.cli"),
 }
-PENDING_KUBERNETES_TARGET = pytest.mark.xfail(
-    strict=True,
-    reason="the kubernetes target (issue 5) does not yet define the keys target=kubernetes, "
-    "namespace, serving_deployment, service_url in jobs/deployment/settings.py",
-)
 
 
-@pytest.mark.parametrize(
-    "config",
-    [
-        pytest.param(name, marks=[PENDING_KUBERNETES_TARGET] if name == "deployment" else [])
-        for name in SETTINGS
-    ],
-)
+@pytest.mark.parametrize("config", list(SETTINGS))
 def test_the_code_accepts_its_cluster_config(config: str) -> None:
     """The ConfigMap's file passes the job's own settings validation (an unknown key or a bad
     value would make the job exit 2 in the cluster)."""

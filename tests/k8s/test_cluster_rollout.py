@@ -1,0 +1,163 @@
+"""The kubernetes target on a real cluster: rollouts of the serving Deployment, for real.
+
+Runs after tests/k8s/test_cluster.py (same KUBECONFIG), which applies the dev overlay and runs
+the chain, so the serving Deployment exists, is pinned to the production version and a model
+is trained on the in-cluster ZenML server. Then:
+
+- the deployment job (its CronJob, its ServiceAccount and Role) does nothing when production is
+  already served;
+- a new production version rolls out through the job while a client keeps calling the Service;
+- a version whose pods never turn ready makes the target roll back to the served version.
+
+The test process reaches the Service through `kubectl proxy` (the API server's service proxy),
+which routes each request to a ready pod as the Service would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from jobs.deployment import kubernetes_rollout as k8s
+from jobs.deployment.kubernetes_target import KubernetesTarget
+from jobs.deployment.rollout import rollout
+from jobs.deployment.targets import served_version
+from tests.harness.servers import free_port
+
+from .manifests import JOBS, NAMESPACE, kubectl
+from .test_cluster import JOB_TIMEOUT_S, k, wait_for_job
+
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.timeout(3600),
+    pytest.mark.skipif(
+        not os.environ.get("KUBECONFIG"), reason="KUBECONFIG is not set: no cluster to run on"
+    ),
+]
+
+SERVING = JOBS["serving"]
+MODEL = "iris_classifier"
+ROWS = [
+    {"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2},
+    {"sepal_length_cm": 6.7, "sepal_width_cm": 3.0, "petal_length_cm": 5.2, "petal_width_cm": 2.3},
+]
+
+
+def deployment() -> dict[str, Any]:
+    return json.loads(k("get", "deployment", SERVING, "-o", "json"))
+
+
+def run_job(cronjob: str) -> str:
+    name = f"{cronjob}-{uuid.uuid4().hex[:6]}"
+    k("create", "job", f"--from=cronjob/{cronjob}", name)
+    wait_for_job(name, JOB_TIMEOUT_S)
+    return k("logs", f"job/{name}", "--all-containers")
+
+
+@pytest.fixture(scope="module")
+def pinned_version() -> str:
+    found = k("get", "deployment", SERVING, "--ignore-not-found", "-o", "name").strip()
+    if not found:
+        pytest.skip(f"no deployment {SERVING} in {NAMESPACE}: run tests/k8s/test_cluster.py first")
+    pin = k8s.pinned(deployment())
+    if pin is None:
+        pytest.skip(f"{SERVING} is not pinned yet: run tests/k8s/test_cluster.py first")
+    return pin.version
+
+
+@pytest.fixture(scope="module")
+def service_url() -> Iterator[str]:
+    port = free_port()
+    proxy = subprocess.Popen(
+        [kubectl(), "proxy", f"--port={port}", "--address=127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/version", timeout=2, trust_env=False).status_code == 200:
+                    break
+            time.sleep(0.3)
+        yield f"{base}/api/v1/namespaces/{NAMESPACE}/services/{SERVING}:http/proxy"
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=30)
+
+
+def test_the_job_does_nothing_when_production_is_served(pinned_version: str):
+    generation = deployment()["metadata"]["generation"]
+    logs = run_job(JOBS["deployment"])
+    assert f"already serves {MODEL} version" in logs and "nothing to do" in logs
+    assert deployment()["metadata"]["generation"] == generation
+
+
+def test_a_new_production_version_rolls_out_while_the_service_answers(
+    pinned_version: str, service_url: str
+):
+    run_job(JOBS["training"])  # same data, same classifier: at least as good, so promoted
+    failures: list[str] = []
+    seen: list[str] = []
+    stop = threading.Event()
+
+    def keep_calling() -> None:
+        while not stop.is_set():
+            try:
+                response = httpx.post(
+                    f"{service_url}/predict", json={"records": ROWS}, timeout=10, trust_env=False
+                )
+                if response.status_code == 200:
+                    seen.append(response.json()["version"])
+                else:
+                    failures.append(f"{response.status_code}: {response.text[:200]}")
+            except httpx.HTTPError as err:
+                failures.append(f"{type(err).__name__}: {err}")
+            time.sleep(0.2)
+
+    caller = threading.Thread(target=keep_calling, daemon=True)
+    caller.start()
+    try:
+        logs = run_job(JOBS["deployment"])
+    finally:
+        stop.set()
+        caller.join(timeout=30)
+
+    after = deployment()
+    pin = k8s.pinned(after)
+    assert pin is not None and pin.version != pinned_version, logs
+    assert pin.previous_version == pinned_version
+    assert f"deployed {MODEL} version {pin.version} to kubernetes" in logs
+    assert k8s.progress(after).state == "complete"
+    assert served_version(service_url) == pin.version
+    assert not failures, failures[:5]
+    # Old and new pods both answer for a moment (maxSurge 1): either version, never an error.
+    assert seen and set(seen) <= {pinned_version, pin.version}, seen
+
+
+def test_pods_that_never_turn_ready_are_rolled_back(service_url: str):
+    served = k8s.pinned(deployment())
+    assert served is not None
+    target = KubernetesTarget(NAMESPACE, SERVING, service_url, ready_timeout_s=90)
+    # No such version: its pods start but /readyz never turns 200, so the rollout never ends.
+    record = rollout(target, MODEL, "999999", "trained_model", pd.DataFrame(ROWS))
+    assert record["status"] == "rolled_back", record
+    assert "did not complete within 90s" in record["error"]
+    assert record["previous_version"] == served.version and "restore_error" not in record
+
+    after = deployment()
+    assert k8s.pinned(after) == served  # the same pin, since and previous as before
+    assert k8s.progress(after).state == "complete"
+    assert served_version(service_url) == served.version
