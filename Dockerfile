@@ -75,12 +75,13 @@ FROM ${BASE_IMAGE} AS runtime
 SHELL ["/bin/sh", "-eu", "-c"]
 
 # A fixed uid lets the pod spec's runAsUser/fsGroup match the image. HOME is /tmp because in the
-# cluster /tmp is the writable emptyDir; /zenml-config is owned by the user so the image also
-# works without a mount there (e.g. a plain `docker run`).
+# cluster /tmp is the writable emptyDir. /zenml-config is owned by the user so the image works
+# without a mount there, and mode 1777 like /tmp because Docker gives a `--tmpfs /zenml-config`
+# the directory's mode but root as owner (an emptyDir in a pod is 0777 anyway).
 RUN groupadd --system --gid 10001 handoff; \
     useradd --system --uid 10001 --gid 10001 --home-dir /tmp --no-create-home \
         --shell /usr/sbin/nologin handoff; \
-    install -d -o 10001 -g 10001 -m 0700 /zenml-config
+    install -d -o 10001 -g 10001 -m 1777 /zenml-config
 
 COPY --from=deps /opt/venv /opt/venv
 COPY --from=project /opt/project-files/ /

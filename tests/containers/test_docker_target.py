@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from jobs.deployment import docker_target as d
-from tests.containers.test_images import DOCKER, LOCAL_BASE_IMAGE, REPO, _daemon_problem, _in_ci
+from tests.containers.docker_support import DOCKER, LOCAL_BASE_IMAGE, REPO, _daemon_problem, _in_ci
 from tests.harness import servers
 from tests.integration.chain import WORSE, Store, ok
 

@@ -32,7 +32,7 @@ import httpx
 import pytest
 
 from tests.containers import manifest_runner as mr
-from tests.containers import test_images
+from tests.containers.docker_support import DOCKER
 from tests.harness import servers
 from tests.integration.chain import Store
 from tests.k8s.manifests import (
@@ -47,9 +47,6 @@ from tests.k8s.manifests import (
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(3600)]
 
-# The session fixture that builds every image (and reports their sizes), shared with
-# test_images.py.
-images = test_images.images
 
 OVERLAY = "dev"
 # A Job runs at most its activeDeadlineSeconds, and here at most this long.
@@ -170,7 +167,7 @@ def cluster(
 
     workdir = tmp_path_factory.mktemp("manifest-runs")
     token = mr.write_service_account(workdir / "serviceaccount", NAMESPACE)
-    docker = test_images.DOCKER
+    docker = DOCKER
     assert docker is not None  # `images` has skipped or failed otherwise
     with mr.tracked_containers(docker) as containers:
         yield Cluster(
