@@ -53,24 +53,31 @@ def bootstrap(store: Store, s3: servers.S3Server, **overrides: str) -> str:
 def test_bootstrap_twice_changes_nothing_and_a_new_endpoint_updates(
     remote: Store, s3_server: servers.S3Server
 ):
+    def ours() -> list[dict]:
+        return [
+            c for c in remote.probe("components", "artifact_store") if c["name"] == "handoff-s3"
+        ]
+
+    before = remote.probe("stacks")
     again = bootstrap(remote, s3_server)
     assert "nothing to do" in again and "created" not in again and "updated" not in again
-    stores = [c for c in remote.probe("components", "artifact_store") if c["flavor"] == "s3"]
-    assert [c["name"] for c in stores] == ["handoff-s3"]
+    assert remote.probe("stacks") == before  # no duplicate stack or component
+    assert len(ours()) == 1
 
     other = s3_server.endpoint_url.replace("127.0.0.1", "localhost")
     changed = bootstrap(remote, s3_server, HANDOFF_S3_ENDPOINT_URL=other)
     assert "artifact store handoff-s3: updated" in changed
     assert "stack handoff: unchanged" in changed
-    updated = [c for c in remote.probe("components", "artifact_store") if c["flavor"] == "s3"]
-    assert updated[0]["configuration"]["client_kwargs"]["endpoint_url"] == other
-    assert len(updated) == 1
+    (updated,) = ours()
+    assert updated["configuration"]["client_kwargs"]["endpoint_url"] == other
     bootstrap(remote, s3_server)  # back to the original endpoint
 
 
 def test_credentials_stay_out_of_config_and_output(remote: Store, s3_server: servers.S3Server):
     out = bootstrap(remote, s3_server)
-    (store,) = [c for c in remote.probe("components", "artifact_store") if c["flavor"] == "s3"]
+    (store,) = [
+        c for c in remote.probe("components", "artifact_store") if c["name"] == "handoff-s3"
+    ]
     assert s3_server.secret_key not in str(store["configuration"])
     assert s3_server.secret_key not in out
     assert store["configuration"]["authentication_secret"] == "handoff-object-store"

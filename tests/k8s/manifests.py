@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "k8s"
 DOCKERFILE = REPO / "Dockerfile"
 SKAFFOLD = REPO / "skaffold.yaml"
-SKAFFOLD_SCHEMA = REPO.parent / "shared" / "schemas" / "skaffold-v4beta13.json"
+# skaffold's own published schema for apiVersion skaffold/v4beta13 (draft-07), vendored.
+SKAFFOLD_SCHEMA = Path(__file__).with_name("schemas") / "skaffold-v4beta13.json"
 
 NAMESPACE = "handoff"
 
