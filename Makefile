@@ -12,7 +12,7 @@ export ZENML_ANALYTICS_OPT_IN := false
 RUN_STORE := $(CURDIR)/.handoff/zenml
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: help venv run status test test-containers test-all lint images clean
+.PHONY: help venv run status test test-containers test-all lint images bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ lint: venv ## ruff, mypy on jobs/common, hadolint
 
 images: ## build the five images with Docker (BuildKit)
 	bash scripts/build-images.sh
+
+bench: venv ## time the batch jobs on a 1 M x 20 table
+	bash scripts/bench.sh
 
 clean: ## remove the venvs and the local run's store
 	rm -rf $(VENV) $(TOOLS) .handoff

@@ -8,16 +8,17 @@ from zenml import ArtifactConfig, get_step_context, log_metadata, step
 
 from jobs.batch_inference import features
 from jobs.common.data_contract import write_table
+from jobs.common.parquet import DataFrameParquetMaterializer
 
 
-@step
+@step(output_materializers=DataFrameParquetMaterializer)
 def load_features(uri: str, fingerprint: str) -> Annotated[pd.DataFrame, "inference_data"]:
     """Cached on the content fingerprint: the same rows are not stored twice."""
     data, _ = features.load(uri)
     return data
 
 
-@step
+@step(output_materializers=DataFrameParquetMaterializer)
 def predict(
     model: ClassifierMixin, data: pd.DataFrame
 ) -> Annotated[pd.DataFrame, ArtifactConfig(name="{predictions}")]:

@@ -4,6 +4,7 @@ from zenml import save_artifact, step
 from zenml.enums import ArtifactType
 
 from jobs.common.data_contract import validate_labelled
+from jobs.common.parquet import DataFrameParquetMaterializer
 from jobs.feature_engineering.datasets import load_source, split
 
 
@@ -31,5 +32,7 @@ def build_datasets(
             version=version,
             tags=tags or None,
             artifact_type=ArtifactType.DATA,
+            materializer=DataFrameParquetMaterializer,
+            include_visualizations=False,
             user_metadata={**metadata, "rows": len(frame)},
         )

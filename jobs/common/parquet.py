@@ -1,0 +1,35 @@
+"""DataFrames as one parquet file (pyarrow, snappy): the materializer every handoff job uses.
+
+ZenML's own pandas materializer also writes parquet, but gzip-compressed and with summary
+statistics and sample files computed on every save. Measured here on a 1 M x 20 float frame:
+its save takes 5.2 s plain and 7.4 s with metadata and visualizations, against 0.6 s for a
+pyarrow write and read of the same frame with snappy (`make bench` repeats the job-level figure).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import pandas as pd
+from zenml.enums import ArtifactType
+from zenml.materializers.base_materializer import BaseMaterializer
+
+FILENAME = "data.parquet"
+
+
+class DataFrameParquetMaterializer(BaseMaterializer):
+    ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (pd.DataFrame,)
+    ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
+
+    def load(self, data_type: type[Any]) -> pd.DataFrame:
+        with self.artifact_store.open(os.path.join(self.uri, FILENAME), "rb") as handle:
+            return pd.read_parquet(handle)
+
+    def save(self, data: pd.DataFrame) -> None:
+        with self.artifact_store.open(os.path.join(self.uri, FILENAME), "wb") as handle:
+            data.to_parquet(handle, compression="snappy")
+
+    def extract_metadata(self, data: pd.DataFrame) -> dict[str, Any]:
+        # Shape and schema cost nothing; describe() over millions of rows does.
+        return {"shape": list(data.shape), "columns": [str(c) for c in data.columns]}
