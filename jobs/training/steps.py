@@ -5,6 +5,7 @@ from typing import Annotated, Any
 import pandas as pd
 from sklearn.base import ClassifierMixin
 from zenml import ArtifactConfig, get_step_context, log_metadata, step
+from zenml.config.retry_config import StepRetryConfig
 from zenml.enums import ArtifactType
 
 from jobs.common import model_registry
@@ -50,7 +51,9 @@ def evaluate_model(
     return metrics
 
 
-@step
+# A transient server error must not lose a model that earned production; a retry that finds the
+# candidate already in production keeps the record it wrote.
+@step(retry=StepRetryConfig(max_retries=2, delay=2, backoff=2))
 def promote_model(
     metrics: dict[str, float], metric: str, threshold: float
 ) -> Annotated[dict[str, Any], "promotion_decision"]:
@@ -59,6 +62,8 @@ def promote_model(
     # Decide and act under one lock: the champion cannot change in between.
     with model_registry.promotion_lock(candidate.name):
         champion = model_registry.production_version(candidate.name)
+        if champion is not None and champion.number == candidate.number:  # a retry after success
+            return dict(champion.run_metadata.get(model_registry.PROMOTION_KEY, {}))
         decision = decide(
             metrics[metric],
             None if champion is None else model_registry.metric_of(champion, metric),
