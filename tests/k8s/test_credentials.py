@@ -127,3 +127,15 @@ def test_the_scanner_catches_what_it_should() -> None:
         {"env": [{"name": "MYSQL_PASSWORD_FILE", "value": "/etc/x/password"}]}
     )
     assert not literal_credentials({"env": [{"name": "ZENML_STORE_API_KEY", "valueFrom": {}}]})
+
+
+def test_the_dockerfile_holds_no_credential() -> None:
+    """The CA bundle is a BuildKit secret and keys come from the pod's environment: no layer
+    instruction may carry a credential (the built images are checked in tests/containers)."""
+    text = (K8S.parent / "Dockerfile").read_text()
+    for what, pattern in CREDENTIAL_PATTERNS.items():
+        assert not pattern.search(text), f"Dockerfile: looks like a {what}"
+    risky = re.compile(r"^\s*(ENV|ARG|LABEL)\b.*(KEY|SECRET|PASSWORD|TOKEN)", re.IGNORECASE)
+    offending = [line for line in text.splitlines() if risky.search(line)]
+    assert not offending, f"Dockerfile instructions naming a credential: {offending}"
+    assert "--mount=type=secret,id=ca" in text  # the CA bundle only ever arrives as a secret
