@@ -48,7 +48,7 @@ def run(settings: Settings) -> int:
 
     from jobs.training.pipeline import training
 
-    training.with_options(
+    run = training.with_options(
         model=Model(
             name=settings.model_name, description="classifier trained by handoff's training job"
         ),
@@ -67,14 +67,12 @@ def run(settings: Settings) -> int:
     )
     from zenml.client import Client
 
-    from jobs.common.model_registry import PROMOTION_KEY, get_version
-
-    latest = Client().get_model_version(settings.model_name)
-    version = get_version(settings.model_name, latest.number)
-    record = version.run_metadata.get(PROMOTION_KEY, {})
+    # This run's own model version and decision: another training may have finished meanwhile.
+    finished = Client().get_pipeline_run(run.id)
+    record = finished.steps["promote_model"].output.load()
     print(
-        f"trained {settings.model_name} version {version.number} on {train.name}:"
-        f"{train.version}: {settings.metric}={record.get('candidate')} -> "
+        f"trained {settings.model_name} version {finished.model_version.number} on {train.name}:"
+        f"{train.version}: {settings.metric}={record.get('candidate', float('nan')):.4f} -> "
         f"{record.get('stage')} ({record.get('reason')})"
     )
     return 0
