@@ -44,21 +44,34 @@ def report(names: JobSettings) -> list[str]:
         lines.append("    none yet (run the training job)")
 
     lines.append("  predictions:")
-    try:
-        # The newest run's output: a cached run reuses an older artifact version.
-        run = client.get_pipeline("batch_inference").last_successful_run
-        predictions = run.steps["predict"].output
-        meta = predictions.run_metadata
-        lines.append(
-            f"    {predictions.name} version {predictions.version}: {meta.get('rows')} "
-            f"rows by model version {meta.get('model_version')} (run {run.name})"
-        )
-    except (KeyError, RuntimeError):
+    # The newest run's output for this dataset: a cached run reuses an older artifact version,
+    # so "latest version by name" could name predictions of a retired model.
+    predictions = _last_predictions(client, names.predictions_artifact)
+    if predictions is None:
         lines.append("    none yet (run the batch-inference job)")
+    else:
+        output, run_name = predictions
+        meta = output.run_metadata
+        lines.append(
+            f"    {output.name} version {output.version}: {meta.get('rows')} "
+            f"rows by model version {meta.get('model_version')} (run {run_name})"
+        )
 
     lines.append("  endpoints:")
     lines += _endpoints(versions.items if versions else [])
     return lines
+
+
+def _last_predictions(client: Any, name: str) -> tuple[Any, str] | None:
+    try:
+        pipeline = client.get_pipeline("batch_inference")
+    except KeyError:
+        return None
+    for run in pipeline.get_runs(status="completed", sort_by="desc:created", size=20):
+        output = run.steps["predict"].output
+        if output.name == name:
+            return output, run.name
+    return None
 
 
 def _endpoints(versions: list[Any]) -> list[str]:
