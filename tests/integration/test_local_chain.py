@@ -121,16 +121,6 @@ def test_inference_follows_production_through_promote_and_rollback(store: Store,
     assert again["cached"] == "cached"  # same rows, same model: ZenML's cache answered
 
 
-def test_rollback_without_a_recorded_predecessor_is_a_precondition(tmp_path: Path, store: Store):
-    # the first production version has nobody to roll back to
-    first = min(n for n in store.stages())
-    versions = store.probe("models", "iris_classifier")
-    if "previous_production" in versions[first - 1]["metadata"].get("promotion", {}):
-        pytest.skip("first version has a predecessor in this store")
-    ok(store.handoff("promote", "iris_classifier", str(first), "--stage", "staging"))
-    ok(store.handoff("promote", "iris_classifier", str(first)))
-
-
 def test_deployment_serves_production_and_is_idempotent(store: Store):
     port = str(free_port())
     state = str(store.workdir / ".handoff" / "serving")
@@ -195,6 +185,8 @@ def test_cold_start_is_a_precondition_with_the_job_to_run_first(tmp_path: Path):
         assert result.returncode == 3, result.stderr
         assert "no production version yet; run the training job first" in result.stderr
     assert len(result.stderr.strip().splitlines()[-1]) < 300
+    rollback = cold.handoff("rollback", "iris_classifier")
+    assert rollback.returncode == 3 and "no production version yet" in rollback.stderr
 
 
 def _bad_inputs(tmp: Path) -> list[tuple[str, list[str], str]]:
