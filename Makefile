@@ -11,8 +11,12 @@ export ZENML_ANALYTICS_OPT_IN := false
 # `make run` keeps its embedded ZenML store here, inside the checkout.
 RUN_STORE := $(CURDIR)/.handoff/zenml
 PYTEST := $(VENV)/bin/python -m pytest
+# Tiers by marker: the fast one needs no store, server or Docker; `make test` adds real stores
+# and servers; CI also runs the container, fault and browser tiers.
+SLOW_TIERS := containers or cluster or faults or browser
+FAST := not integration and not server and not ($(SLOW_TIERS))
 
-.PHONY: help venv run status test test-containers test-all lint images bench clean
+.PHONY: help venv run status test-fast test test-containers test-all lint images bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -33,8 +37,11 @@ run: venv ## run the whole chain on ZenML's embedded local store and print a sum
 status: venv ## show datasets, model versions, predictions and endpoints of `make run`
 	ZENML_CONFIG_PATH=$(RUN_STORE) $(VENV)/bin/handoff status
 
+test-fast: venv ## unit tests and static manifest checks (no store, no server; under a minute)
+	$(PYTEST) -m "$(FAST)" -q
+
 test: venv ## unit, integration, real-server and manifest tests (no Docker needed)
-	$(PYTEST) -m "not containers and not cluster" -q
+	$(PYTEST) -m "not ($(SLOW_TIERS))" -q
 
 test-containers: venv ## build every image and run the container tests (needs dockerd)
 	$(PYTEST) -m containers -q
