@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.base import ClassifierMixin
 
-from jobs.common.data_contract import fingerprint, parse_table, read_bytes
+from jobs.common.tables import fingerprint, parse_table, read_bytes
 
 BUILTIN_IRIS = "iris"
 

@@ -7,8 +7,8 @@ from sklearn.base import ClassifierMixin
 from zenml import ArtifactConfig, get_step_context, log_metadata, step
 
 from jobs.batch_inference import features
-from jobs.common.data_contract import write_table
 from jobs.common.parquet import DataFrameParquetMaterializer
+from jobs.common.tables import write_table
 
 
 @step(output_materializers=DataFrameParquetMaterializer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from jobs.common.data_contract import read_table
+from jobs.common.tables import read_table
 
 BUILTIN_IRIS = "iris"
 IRIS_TARGET = "species"

@@ -1,15 +1,8 @@
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.common.data_contract import (
-    read_table,
-    validate_features,
-    validate_labelled,
-    write_table,
-)
+from jobs.common.data_contract import validate_features, validate_labelled
 from jobs.common.errors import BadInput
 
 SCHEMA = {"a": "float64", "b": "float64"}
@@ -53,25 +46,3 @@ def test_bad_training_tables_are_rejected_naming_the_problem(frame, message):
 def test_bad_inference_tables_are_rejected(frame, message):
     with pytest.raises(BadInput, match=message):
         validate_features(frame, SCHEMA, "in.csv")
-
-
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_tables_round_trip_through_csv_and_parquet(tmp_path: Path, suffix: str):
-    path = str(tmp_path / f"table{suffix}")
-    write_table(labelled(), path)
-    pd.testing.assert_frame_equal(read_table(path), labelled())
-
-
-def test_unreadable_and_unknown_files_are_bad_input(tmp_path: Path):
-    with pytest.raises(BadInput, match="cannot read"):
-        read_table(str(tmp_path / "missing.csv"))
-    with pytest.raises(BadInput, match="expected a .csv or .parquet"):
-        read_table(str(tmp_path / "data.json"))
-    broken = tmp_path / "broken.parquet"
-    broken.write_bytes(b"not parquet at all")
-    with pytest.raises(BadInput, match="cannot parse"):
-        read_table(str(broken))
-    empty = tmp_path / "empty.csv"
-    empty.write_text("")
-    with pytest.raises(BadInput, match="empty"):
-        read_table(str(empty))
