@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -26,7 +27,7 @@ def package(job: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logs.configure()
+    logs.configure("handoff")
     parser = argparse.ArgumentParser(prog="handoff", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -49,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     status = commands.add_parser("status", help="datasets, versions, predictions, endpoints")
     status.add_argument("--dataset", default="iris")
     status.add_argument("--model-name", default="")
+    status.add_argument(
+        "--json", action="store_true", help="one JSON object (jobs/cli/status.schema.json)"
+    )
 
     commands.add_parser(
         "serve", help="serve a model version over HTTP (flags of serving)", add_help=False
@@ -88,7 +92,7 @@ def _chain(config_dir: str | None) -> int:
         if code != 0:
             return code
     print()
-    return _manage(argparse.Namespace(command="status", dataset="iris", model_name=""))
+    return _manage(argparse.Namespace(command="status", dataset="iris", model_name="", json=False))
 
 
 def _manage(args: argparse.Namespace) -> int:
@@ -124,10 +128,11 @@ def _manage(args: argparse.Namespace) -> int:
         current, restored = model_registry.rollback(args.model, decided_by=who)
         print(f"{args.model}: production is version {restored} again (was {current})")
     elif args.command == "status":
-        from jobs.cli.status import report
+        from jobs.cli.status import collect, render
 
         names = settings.JobSettings(dataset=args.dataset, model_name=args.model_name)
-        print("\n".join(report(names)))
+        status = collect(names)
+        print(json.dumps(status, indent=2) if args.json else "\n".join(render(status)))
     return 0
 
 

@@ -1,68 +1,74 @@
-"""`handoff status`: what each job left behind, read back from ZenML."""
+"""`handoff status`: what each job left behind, read back from ZenML.
+
+:func:`collect` reads it once into plain data (what ``handoff status --json`` prints, described
+by ``status.schema.json`` beside this module); :func:`render` turns the same data into the text
+view, so the two can never say different things.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 from jobs.common.model_registry import PROMOTION_KEY
 from jobs.common.settings import JobSettings
 
 TARGETS = ("local", "docker", "kubernetes")
+SCHEMA = Path(__file__).with_name("status.schema.json")
 
 
-def report(names: JobSettings) -> list[str]:
+def collect(names: JobSettings) -> dict[str, Any]:
     from zenml.client import Client
 
     client = Client()
-    lines = [f"model {names.model_name}"]
-    lines.append("  datasets:")
+    datasets = []
     for artifact in (names.training_dataset, names.testing_dataset):
-        versions = client.list_artifact_versions(artifact=artifact, sort_by="desc:created", size=5)
-        shown = ", ".join(str(v.version) for v in versions.items) or "none yet"
-        lines.append(f"    {artifact}: {shown} (newest first, {versions.total} in all)")
+        found = client.list_artifact_versions(artifact=artifact, sort_by="desc:created", size=5)
+        datasets.append(
+            {
+                "name": artifact,
+                "newest": [str(v.version) for v in found.items],
+                "total": found.total,
+            }
+        )
 
-    lines.append("  versions:")
     versions = (
         client.list_model_versions(
             model=names.model_name, sort_by="desc:number", size=20, hydrate=True
-        )
+        ).items
         if _model_exists(client, names.model_name)
-        else None
+        else []
     )
-    for version in versions.items if versions else []:
-        meta = version.run_metadata
-        metrics = " ".join(f"{k}={v:.4f}" for k, v in meta.get("metrics", {}).items())
-        promotion = meta.get(PROMOTION_KEY, {})
-        stage = str(getattr(version.stage, "value", version.stage) or "none")
-        lines.append(f"    {version.number:>3}  {stage:<10}  {metrics or 'no metrics'}")
-        if promotion:
-            lines.append(
-                f"         {promotion.get('time', '')} {promotion.get('decided_by')}: "
-                f"{promotion.get('reason')}"
-            )
-    if not versions or not versions.items:
-        lines.append("    none yet (run the training job)")
-
-    lines.append("  predictions:")
-    # The newest run's output for this dataset: a cached run reuses an older artifact version,
-    # so "latest version by name" could name predictions of a retired model.
-    predictions = _last_predictions(client, names.predictions_artifact)
-    if predictions is None:
-        lines.append("    none yet (run the batch-inference job)")
-    else:
-        output, run_name = predictions
-        meta = output.run_metadata
-        lines.append(
-            f"    {output.name} version {output.version}: {meta.get('rows')} "
-            f"rows by model version {meta.get('model_version')} (run {run_name})"
-        )
-
-    lines.append("  endpoints:")
-    lines += _endpoints(versions.items if versions else [])
-    return lines
+    return {
+        "model": names.model_name,
+        "datasets": datasets,
+        "versions": [_version(v) for v in versions],
+        # The newest run's output for this dataset: a cached run reuses an older artifact
+        # version, so "latest version by name" could name predictions of a retired model.
+        "predictions": _predictions(client, names.predictions_artifact),
+        "endpoints": _endpoints(versions),
+    }
 
 
-def _last_predictions(client: Any, name: str) -> tuple[Any, str] | None:
+def _version(version: Any) -> dict[str, Any]:
+    meta = version.run_metadata
+    promotion = meta.get(PROMOTION_KEY) or None
+    return {
+        "number": int(version.number),
+        "stage": str(getattr(version.stage, "value", version.stage) or "") or None,
+        "metrics": {k: float(v) for k, v in meta.get("metrics", {}).items()},
+        "promotion": None
+        if promotion is None
+        else {
+            "time": promotion.get("time"),
+            "decided_by": promotion.get("decided_by"),
+            "reason": promotion.get("reason"),
+        },
+    }
+
+
+def _predictions(client: Any, name: str) -> dict[str, Any] | None:
     try:
         pipeline = client.get_pipeline("batch_inference")
     except KeyError:
@@ -70,13 +76,23 @@ def _last_predictions(client: Any, name: str) -> tuple[Any, str] | None:
     for run in pipeline.get_runs(status="completed", sort_by="desc:created", size=20):
         output = run.steps["predict"].output
         if output.name == name:
-            return output, run.name
+            meta = output.run_metadata
+            drift = meta.get("drift") or None
+            return {
+                "name": output.name,
+                "version": str(output.version),
+                "rows": meta.get("rows"),
+                "model_version": meta.get("model_version"),
+                "partition": meta.get("partition"),
+                "run": run.name,
+                "drifted_features": None if drift is None else list(drift.get("drifted", [])),
+            }
     return None
 
 
-def _endpoints(versions: list[Any]) -> list[str]:
+def _endpoints(versions: list[Any]) -> list[dict[str, Any]]:
     """Per target: the live version, since when, the one it replaced, and what answers now."""
-    from jobs.deployment.history import describe, endpoint_states
+    from jobs.deployment.history import endpoint_states
     from jobs.deployment.targets import served_version
 
     records = [
@@ -85,11 +101,60 @@ def _endpoints(versions: list[Any]) -> list[str]:
         for target in TARGETS
         if (record := version.run_metadata.get(f"deployment_{target}"))
     ]
-    lines = []
-    for state in endpoint_states(records):
-        answer = served_version(state.endpoint) if state.endpoint else None
-        lines += ["    " + line for line in describe(state, answer)]
-    return lines or ["    none yet (run the deployment job)"]
+    return [
+        {
+            **dataclasses.asdict(state),
+            "answering": served_version(state.endpoint) if state.endpoint else None,
+        }
+        for state in endpoint_states(records)
+    ]
+
+
+def render(status: dict[str, Any]) -> list[str]:
+    from jobs.deployment.history import EndpointState, describe
+
+    lines = [f"model {status['model']}", "  datasets:"]
+    for dataset in status["datasets"]:
+        shown = ", ".join(dataset["newest"]) or "none yet"
+        lines.append(f"    {dataset['name']}: {shown} (newest first, {dataset['total']} in all)")
+
+    lines.append("  versions:")
+    for version in status["versions"]:
+        metrics = " ".join(f"{k}={v:.4f}" for k, v in version["metrics"].items())
+        stage = version["stage"] or "none"
+        lines.append(f"    {version['number']:>3}  {stage:<10}  {metrics or 'no metrics'}")
+        if promotion := version["promotion"]:
+            lines.append(
+                f"         {promotion['time'] or ''} {promotion['decided_by']}: "
+                f"{promotion['reason']}"
+            )
+    if not status["versions"]:
+        lines.append("    none yet (run the training job)")
+
+    lines.append("  predictions:")
+    predictions = status["predictions"]
+    if predictions is None:
+        lines.append("    none yet (run the batch-inference job)")
+    else:
+        partition = f" partition {predictions['partition']}" if predictions["partition"] else ""
+        lines.append(
+            f"    {predictions['name']} version {predictions['version']}{partition}: "
+            f"{predictions['rows']} rows by model version {predictions['model_version']} "
+            f"(run {predictions['run']})"
+        )
+        drifted = predictions["drifted_features"]
+        if drifted is not None:
+            lines.append(
+                "    drift: " + (", ".join(drifted) + " drifted" if drifted else "none detected")
+            )
+
+    lines.append("  endpoints:")
+    for endpoint in status["endpoints"]:
+        state = EndpointState(**{k: v for k, v in endpoint.items() if k != "answering"})
+        lines += ["    " + line for line in describe(state, endpoint["answering"])]
+    if not status["endpoints"]:
+        lines.append("    none yet (run the deployment job)")
+    return lines
 
 
 def _model_exists(client: Any, name: str) -> bool:

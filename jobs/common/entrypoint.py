@@ -22,7 +22,7 @@ def job_main(
     description: str,
     argv: Sequence[str] | None = None,
 ) -> int:
-    logs.configure()
+    logs.configure(job)
     # As PID 1 in a container, Python ignores SIGTERM unless asked: stop cleanly when the pod
     # is deleted instead of being killed after the grace period.
     signal.signal(signal.SIGTERM, _interrupt)

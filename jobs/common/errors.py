@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from enum import IntEnum
 
+from jobs.common.logs import error_line
+
 log = logging.getLogger("handoff")
 
 
@@ -54,12 +56,12 @@ def run_main(main: Callable[[], int | None], job: str) -> int:
         return int(main() or ExitCode.OK)
     except HandoffError as err:
         log.debug("%s failed", job, exc_info=True)
-        print(f"{job}: {err}", file=sys.stderr)
+        print(error_line(job, str(err)), file=sys.stderr)
         return int(err.exit_code)
     except KeyboardInterrupt:
-        print(f"{job}: interrupted", file=sys.stderr)
+        print(error_line(job, "interrupted"), file=sys.stderr)
         return int(ExitCode.FAILED)
     except Exception as err:  # noqa: BLE001 - the last line of defence: one line, exit 1
         log.debug("%s failed", job, exc_info=True)
-        print(f"{job}: unexpected error: {type(err).__name__}: {err}", file=sys.stderr)
+        print(error_line(job, f"unexpected error: {type(err).__name__}: {err}"), file=sys.stderr)
         return int(ExitCode.FAILED)

@@ -1,4 +1,4 @@
-"""The HTTP service: /predict, /healthz, /readyz, /version.
+"""The HTTP service: /predict, /healthz, /readyz, /version, /metrics (Prometheus).
 
 The model loads in a background thread so /healthz answers at once and /readyz turns 200 only
 when predictions can be served (what Kubernetes' readiness probe and the deploy targets wait on).
@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pandas as pd
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from jobs.serving.metrics import ServingMetrics
 from jobs.serving.model import ServedModel
 from jobs.serving.schema import PredictRequest
 
@@ -24,22 +26,34 @@ log = logging.getLogger("handoff")
 
 
 class ModelSlot:
-    def __init__(self, loader: Callable[[], ServedModel]) -> None:
+    def __init__(self, loader: Callable[[], ServedModel], metrics: ServingMetrics) -> None:
         self.model: ServedModel | None = None
         self.error: str | None = None
         self._loader = loader
+        self._metrics = metrics
 
     def load(self) -> None:
         try:
-            self.model = self._loader()
-            log.info("serving %s version %s", self.model.name, self.model.version)
+            started = time.monotonic()
+            model = self._loader()
+            seconds = time.monotonic() - started
+            self._metrics.model_loaded(model.name, model.version, seconds)
+            self.model = model
+            log.info(
+                "serving %s version %s (loaded in %.1fs)",
+                model.name,
+                model.version,
+                seconds,
+                extra={"model": model.name, "version": model.version},
+            )
         except Exception as err:  # noqa: BLE001 - reported by /readyz, not a crash loop
             self.error = f"{type(err).__name__}: {err}"
             log.error("cannot load the model: %s", self.error)
 
 
 def create_app(loader: Callable[[], ServedModel], background: bool = True) -> FastAPI:
-    slot = ModelSlot(loader)
+    metrics = ServingMetrics()
+    slot = ModelSlot(loader, metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -50,6 +64,7 @@ def create_app(loader: Callable[[], ServedModel], background: bool = True) -> Fa
         yield
 
     app = FastAPI(title="handoff serving", lifespan=lifespan)
+    app.middleware("http")(metrics.middleware)
 
     def not_ready() -> JSONResponse:
         status = {"status": "failed", "error": slot.error} if slot.error else {"status": "loading"}
@@ -73,6 +88,10 @@ def create_app(loader: Callable[[], ServedModel], background: bool = True) -> Fa
             "features": list(slot.model.schema),
         }
 
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return metrics.exposition()
+
     @app.post("/predict", response_model=None)
     def predict(request: PredictRequest) -> dict[str, Any] | JSONResponse:
         model = slot.model
@@ -92,6 +111,7 @@ def create_app(loader: Callable[[], ServedModel], background: bool = True) -> Fa
             )
         frame = pd.DataFrame([row.model_dump() for row in rows], columns=list(model.schema))
         predictions = model.estimator.predict(frame)
+        metrics.predicted(model.name, model.version, len(predictions))
         return {
             "predictions": [_plain(p) for p in predictions],
             "model": model.name,

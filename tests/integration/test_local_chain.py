@@ -239,3 +239,23 @@ def test_bad_input_exits_2_naming_the_problem_and_changes_nothing(store: Store, 
     assert files_under(artifact_root) == before_files
     assert store.stages() == before_stages
     assert store.probe("artifacts", "iris_training_dataset") == before_datasets
+
+
+def test_status_json_validates_against_its_schema_and_says_what_the_text_says(store: Store):
+    import json
+
+    import jsonschema
+
+    from jobs.cli.status import SCHEMA
+
+    text = ok(store.handoff("status"))
+    status = json.loads(ok(store.handoff("status", "--json")))
+    jsonschema.validate(status, json.loads(SCHEMA.read_text()))
+    assert status["model"] == "iris_classifier" and f"model {status['model']}" in text
+    for dataset in status["datasets"]:
+        assert dataset["newest"], "the store fixture publishes both datasets"
+        assert f"{dataset['name']}: {', '.join(dataset['newest'])} " in text
+    for version in status["versions"]:
+        assert f"{version['number']:>3}  {version['stage'] or 'none':<10}" in text
+    if status["predictions"]:
+        assert f"{status['predictions']['name']} version {status['predictions']['version']}" in text

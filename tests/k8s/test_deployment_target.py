@@ -103,7 +103,8 @@ def test_the_pin_patch_pins_the_rendered_deployment_and_nothing_else(overlay: st
     assert [e for e in env_after if e["name"] != k8s.VERSION_ENV] == env_before
     assert {"name": "HANDOFF_MODEL_VERSION", "value": "7"} in env_after
     assert after["spec"]["template"]["metadata"]["annotations"] == {
-        "handoff.dev/model-version": "7"
+        **(before["spec"]["template"]["metadata"].get("annotations") or {}),
+        "handoff.dev/model-version": "7",
     }
     # Everything else in the pod template stays as rendered (image, probes, mounts, ...).
     for key in ("image", "command", "args", "readinessProbe", "volumeMounts", "securityContext"):
@@ -131,7 +132,8 @@ def test_unpinning_restores_the_rendered_template(overlay: str, tmp_path):
     restored = patch_locally(pinned, k8s.unpin_patch(), tmp_path)
     assert k8s.pinned(restored) is None
     template = restored["spec"]["template"]
-    assert not template["metadata"].get("annotations")
+    rendered = before["spec"]["template"]["metadata"].get("annotations") or {}
+    assert (template["metadata"].get("annotations") or {}) == rendered
     assert template["spec"] == before["spec"]["template"]["spec"]
     kept = restored["metadata"].get("annotations", {})
     assert k8s.SINCE_ANNOTATION not in kept and k8s.PREVIOUS_ANNOTATION not in kept
