@@ -10,12 +10,14 @@ from jobs.batch_inference.settings import Settings
 from jobs.common.connection import connect
 from jobs.common.data_contract import validate_features
 from jobs.common.entrypoint import job_main
-from jobs.common.model_registry import require_production
+from jobs.common.model_registry import get_version, require_production
 
 
 def run(settings: Settings) -> int:
     connect()
-    production = require_production(settings.model_name)
+    pinned = settings.model_version  # a chained start: exactly the version it was started for
+    production = get_version(settings.model_name, pinned) if pinned else None
+    production = production or require_production(settings.model_name)
     data, fingerprint = features.load(settings.input)
     validate_features(data, production.run_metadata.get("feature_schema", {}), settings.input)
     del data  # the pipeline's own step loads it; nothing is written until the input is valid
@@ -27,7 +29,7 @@ def run(settings: Settings) -> int:
     from jobs.batch_inference.pipeline import batch_inference
 
     run = batch_inference.with_options(
-        model=Model(name=settings.model_name, version=ModelStages.PRODUCTION),
+        model=Model(name=settings.model_name, version=pinned or ModelStages.PRODUCTION),
         substitutions={"predictions": settings.predictions_artifact},
     )(
         input_uri=settings.input,

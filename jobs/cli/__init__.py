@@ -11,8 +11,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from jobs.common import logs, settings
 from jobs.common.errors import run_main
@@ -35,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("job", choices=JOBS + SERVICES)
     run.add_argument("args", nargs=argparse.REMAINDER)
 
-    chain = commands.add_parser("chain", help="run the four jobs in order, each its own process")
+    chain = commands.add_parser(
+        "chain", help="feature engineering and the jobs it starts, each its own process"
+    )
     chain.add_argument("--config-dir", help="directory with <job>.yaml files to pass on")
 
     promote = commands.add_parser("promote", help="move a model version to a stage by hand")
@@ -80,17 +84,31 @@ def _run_job(job: str, args: Sequence[str]) -> int:
 
 
 def _chain(config_dir: str | None) -> int:
-    """Each job in its own process, as in the cluster: they share only the store and stack."""
-    for job in JOBS:
-        command = [sys.executable, "-m", package(job)]
-        if config_dir and os.path.exists(os.path.join(config_dir, package(job)[5:] + ".yaml")):
-            command += ["--config", os.path.join(config_dir, package(job)[5:] + ".yaml")]
-        print(f"==> {job}", flush=True)
-        started = time.monotonic()
-        code = subprocess.call(command)
-        print(f"<== {job}: exit {code} in {time.monotonic() - started:.1f}s", flush=True)
-        if code != 0:
-            return code
+    """Feature engineering, then whatever it starts, and so on: each job its own process, as in
+    the cluster, started through the same events the cluster's jobs create Jobs from."""
+    from jobs.common import chaining
+
+    with tempfile.TemporaryDirectory(prefix="handoff-chain-") as events:
+        env = {**os.environ, chaining.VIA_ENV: events}
+        queue: list[tuple[str, list[str], str]] = [(JOBS[0], [], "by hand")]
+        ran: set[str] = set()
+        while queue:
+            job, pins, why = queue.pop(0)
+            config = os.path.join(config_dir or "", package(job)[5:] + ".yaml")
+            command = [sys.executable, "-m", package(job)]
+            command += ["--config", config] if config_dir and os.path.exists(config) else []
+            process = subprocess.Popen([*command, *pins], env=env)
+            print(f"==> {job} {' '.join(pins)} (pid {process.pid}, started {why})", flush=True)
+            started = time.monotonic()
+            code = process.wait()
+            print(f"<== {job}: exit {code} in {time.monotonic() - started:.1f}s", flush=True)
+            if code != 0:
+                return code
+            for start in chaining.read_events(Path(events)):
+                if start.name not in ran:
+                    ran.add(start.name)
+                    why = f"by {start.upstream.job} version {start.upstream.version}"
+                    queue.append((start.job, start.args, why))
     print()
     return _manage(argparse.Namespace(command="status", dataset="iris", model_name="", json=False))
 

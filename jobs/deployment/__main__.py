@@ -5,17 +5,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from jobs.common import chaining
 from jobs.common.connection import connect
 from jobs.common.entrypoint import job_main
 from jobs.common.errors import PreconditionNotMet, Unavailable
-from jobs.common.model_registry import get_version, require_production
+from jobs.common.model_registry import get_version
 from jobs.deployment.settings import Settings
 from jobs.deployment.targets import make_target
 
 
 def run(settings: Settings) -> int:
     connect()
-    production = require_production(settings.model_name)
+    production = chaining.production_to_deploy(
+        settings.model_name, settings.model_version, settings.idle_without_production
+    )
+    if production is None:
+        return 0
     version = str(production.number)
     spec = settings.target_spec()
     target = make_target(spec)

@@ -168,7 +168,7 @@ class KubernetesTarget:
                 raise BadInput(
                     f"not allowed to {verb} {what} on {self._host} (HTTP "
                     f"{err.status}); the job's ServiceAccount needs the Role "
-                    "handoff-deployer (get/list/watch/patch)"
+                    "handoff-deployer (get/patch)"
                 ) from err
             raise Unavailable(
                 f"the Kubernetes API at {self._host} answered {err.status} "

@@ -38,6 +38,12 @@ class Settings(JobSettings):
     )
     smoke_rows: int = Field(5, ge=1, description="testing rows sent to the new endpoint")
     ready_timeout_s: float = Field(120, gt=0, description="how long a new version may take")
+    model_version: str | None = Field(
+        None, description="deploy only if this version is (still) production; null=production"
+    )
+    idle_without_production: bool = Field(
+        False, description="no production version yet is nothing to do (exit 0), not exit 3"
+    )
 
     def target_spec(self) -> dict[str, object]:
         """What the pipeline's step needs to rebuild the target (plain, JSON-able values)."""

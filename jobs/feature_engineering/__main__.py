@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from jobs.common import chaining
 from jobs.common.connection import connect
 from jobs.common.data_contract import validate_labelled
 from jobs.common.entrypoint import job_main
@@ -35,7 +36,7 @@ def run(settings: Settings) -> int:
 
     from jobs.feature_engineering.pipeline import feature_engineering
 
-    feature_engineering(
+    run = feature_engineering(
         source=settings.source,
         target_column=settings.target_column,
         test_size=settings.test_size,
@@ -45,10 +46,13 @@ def run(settings: Settings) -> int:
         version=settings.version,
         tags=settings.tags,
     )
+    versions = []
     for name in names:
         published = Client().get_artifact_version(name_id_or_prefix=name)
         rows = published.run_metadata.get("rows")
         print(f"published {name} version {published.version} ({rows} rows)")
+        versions.append(str(published.version))
+    chaining.after_datasets(settings.downstream, str(run.id), *versions)
     return 0
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from jobs.common.chaining import Downstream
 from jobs.common.settings import JobSettings
 
 
@@ -12,3 +13,4 @@ class Settings(JobSettings):
     random_state: int = Field(42, description="seed of the split")
     version: str | None = Field(None, description="custom version name, e.g. raw_2023")
     tags: list[str] = Field(default_factory=list, description="tags for both datasets")
+    downstream: Downstream = Field(["training"], description="jobs to start on the new datasets")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from jobs.common import chaining
 from jobs.common.connection import connect
 from jobs.common.entrypoint import job_main
 from jobs.common.errors import BadInput, PreconditionNotMet
@@ -74,6 +75,9 @@ def run(settings: Settings) -> int:
         f"trained {settings.model_name} version {finished.model_version.number} on {train.name}:"
         f"{train.version}: {settings.metric}={record.get('candidate', float('nan')):.4f} -> "
         f"{record.get('stage')} ({record.get('reason')})"
+    )
+    chaining.after_training(
+        settings.downstream, str(run.id), str(finished.model_version.number), record.get("stage")
     )
     return 0
 

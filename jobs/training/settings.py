@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from jobs.common.chaining import Downstream
 from jobs.common.settings import JobSettings
 from jobs.training.model import CLASSIFIERS, METRICS
 
@@ -22,3 +23,6 @@ class Settings(JobSettings):
     )
     threshold: float = Field(0.9, ge=0, le=1, description="minimum metric for production")
     random_state: int = Field(42, description="seed of the classifier")
+    downstream: Downstream = Field(
+        ["batch-inference", "deployment"], description="jobs to start on a new production model"
+    )

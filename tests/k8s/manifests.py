@@ -32,6 +32,10 @@ JOBS = {
 }
 BATCH_JOBS = ["feature_engineering", "training", "batch_inference", "deployment"]
 BOOTSTRAP_COMMAND = ["handoff", "stack", "bootstrap"]
+BOOTSTRAP = "handoff-stack-bootstrap"
+# What `make images` (scripts/build-images.sh) tags the images it builds.
+BUILD_SCRIPT = REPO / "scripts" / "build-images.sh"
+
 
 # Environment variables of the contract.
 REQUIRED_ENV = {"ZENML_STORE_URL", "ZENML_STORE_API_KEY", "ZENML_CONFIG_PATH", "HANDOFF_STACK"}
@@ -48,6 +52,15 @@ BOOTSTRAP_ENV = {
     "HANDOFF_S3_REGION",
     "HANDOFF_CREATE_BUCKET",
 }
+# Set on every batch job: where a job with new work starts its downstream jobs (chaining).
+CHAINING_ENV = {"HANDOFF_CHAIN_VIA"}
+# The jobs that start others, through the Kubernetes API, and the jobs they may start.
+CHAINING_JOBS = {
+    "feature_engineering": ["training"],
+    "training": ["batch_inference", "deployment"],
+}
+# Set on the deployment CronJob only: its scheduled poll has nothing to do before a promotion.
+DEPLOYMENT_POLL_ENV = {"HANDOFF_IDLE_WITHOUT_PRODUCTION"}
 # Secrets the pods reference, with the keys the contract gives them.
 SECRET_KEYS = {
     "handoff-zenml": {"api-key"},

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .manifests import JOBS, find, overlays, pod_templates, render, workloads
+from .manifests import CHAINING_JOBS, JOBS, find, overlays, pod_templates, render, workloads
 
 EXTERNAL: dict[
     str, str
@@ -127,13 +127,14 @@ def test_serving_is_reachable_on_8080_only(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", overlays())
-def test_only_the_deployment_job_reaches_the_kubernetes_api(overlay: str) -> None:
+def test_only_the_deployment_and_chaining_jobs_reach_the_kubernetes_api(overlay: str) -> None:
     objects = render(overlay)
     policies = policies_of(objects)
-    assert allowed(policies, pod_labels(objects, JOBS["deployment"]), EXTERNAL, 443)
-    assert allowed(policies, pod_labels(objects, JOBS["deployment"]), EXTERNAL, 6443)
+    for job in ("deployment", *CHAINING_JOBS):
+        assert allowed(policies, pod_labels(objects, JOBS[job]), EXTERNAL, 443), job
+        assert allowed(policies, pod_labels(objects, JOBS[job]), EXTERNAL, 6443), job
     if overlay == "dev":  # prod's jobs speak HTTPS to their external server and store anyway
-        for job in ("feature_engineering", "training", "batch_inference", "serving"):
+        for job in ("batch_inference", "serving"):
             assert not allowed(policies, pod_labels(objects, JOBS[job]), EXTERNAL, 443), job
             assert not allowed(policies, pod_labels(objects, JOBS[job]), EXTERNAL, 6443), job
 
@@ -148,8 +149,6 @@ def test_dev_platform_is_reachable_exactly_as_needed() -> None:
         assert allowed(policies, client, minio, 9000)
         assert not allowed(policies, client, mysql, 3306), "only the ZenML server uses the database"
     assert allowed(policies, server, mysql, 3306)
-    assert allowed(policies, pod_labels(objects, "minio-create-bucket"), minio, 9000)
-    assert not allowed(policies, pod_labels(objects, "minio-create-bucket"), server, 8080)
     for pod in (server, mysql, minio):
         assert not allowed(policies, pod, EXTERNAL, 443), "the platform needs no internet"
 
@@ -160,3 +159,37 @@ def test_prod_jobs_reach_their_external_server_over_https() -> None:
     for job in JOBS.values():
         assert allowed(policies, pod_labels(objects, job), EXTERNAL, 443), job
         assert not allowed(policies, pod_labels(objects, job), EXTERNAL, 80), job
+
+
+NODE_LOCAL_DNS = "169.254.20.10/32"
+
+
+@pytest.mark.parametrize("overlay", overlays())
+def test_dns_works_with_kube_dns_nodelocal_dnscache_and_openshift(overlay: str) -> None:
+    """kube-dns/CoreDNS pods on 53, NodeLocal DNSCache's link-local address on 53 (outside any
+    pod network), OpenShift's DNS pods on 5353 (their Service maps 53 to it)."""
+    dns = find(render(overlay), "NetworkPolicy", "allow-dns-egress")["spec"]
+    assert dns["podSelector"] == {} and dns["policyTypes"] == ["Egress"]
+
+    def reaches(peer_matches, port: int) -> set[str]:
+        return {
+            p.get("protocol", "TCP")
+            for rule in dns["egress"]
+            if any(peer_matches(peer) for peer in rule.get("to", []))
+            for p in rule.get("ports", [])
+            if p["port"] == port
+        }
+
+    kube_dns = reaches(lambda p: p.get("podSelector", {}).get("matchLabels") == KUBE_DNS, 53)
+    node_local = reaches(lambda p: p.get("ipBlock", {}).get("cidr") == NODE_LOCAL_DNS, 53)
+    openshift = reaches(
+        lambda p: (
+            p.get("namespaceSelector", {}).get("matchLabels")
+            == {"kubernetes.io/metadata.name": "openshift-dns"}
+        ),
+        5353,
+    )
+    assert kube_dns == node_local == openshift == {"UDP", "TCP"}
+    # and no rule opens more than DNS
+    ports = {p["port"] for rule in dns["egress"] for p in rule.get("ports", [])}
+    assert ports == {53, 5353}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import kubernetes_validate
 import pytest
+import yaml
 from kubernetes_validate import utils as kv_utils
 from packaging.version import Version
 
-from .manifests import NAMESPACE, overlays, render
+from .manifests import K8S, NAMESPACE, kubectl, overlays, render
 
 CLUSTER_SCOPED = {
     "Namespace",
@@ -38,10 +41,38 @@ def test_overlay_renders_into_the_handoff_namespace(overlay: str) -> None:
         assert meta.get("namespace") == NAMESPACE, (
             f"{obj['kind']}/{meta['name']} is not in {NAMESPACE}"
         )
-    namespaces = [o for o in objects if o["kind"] == "Namespace"]
-    assert [n["metadata"]["name"] for n in namespaces] == [NAMESPACE]
-    labels = namespaces[0]["metadata"].get("labels", {})
+    # Deleting the app (kubectl delete -k, skaffold's cleanup) must not delete the namespace,
+    # nor with it the hand-made API key Secret, nor the dev data volumes.
+    kinds = {o["kind"] for o in objects}
+    assert "Namespace" not in kinds, f"k8s/overlays/{overlay} would delete the namespace"
+    assert "PersistentVolumeClaim" not in kinds, f"k8s/overlays/{overlay} would delete the data"
+
+
+def render_dir(path: str) -> list[dict]:
+    proc = subprocess.run(
+        [kubectl(), "kustomize", str(K8S / path)], capture_output=True, text=True, check=True
+    )
+    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+
+
+def test_the_namespace_and_the_data_volumes_are_applied_apart_from_the_app() -> None:
+    [namespace] = render_dir("namespace")
+    assert namespace["kind"] == "Namespace" and namespace["metadata"]["name"] == NAMESPACE
+    labels = namespace["metadata"].get("labels", {})
     assert labels.get("pod-security.kubernetes.io/enforce") == "restricted"
+    volumes = render_dir("platform/volumes")
+    assert {v["kind"] for v in volumes} == {"PersistentVolumeClaim"}
+    assert {v["metadata"]["namespace"] for v in volumes} == {NAMESPACE}
+    claimed = {
+        volume["persistentVolumeClaim"]["claimName"]
+        for obj in render("dev")
+        if obj["kind"] == "Deployment"
+        for volume in obj["spec"]["template"]["spec"].get("volumes", [])
+        if "persistentVolumeClaim" in volume
+    }
+    assert claimed == {v["metadata"]["name"] for v in volumes}
+    for obj in [namespace, *volumes]:
+        kubernetes_validate.validate(obj, supported_versions()[-1], strict=True)
 
 
 def test_there_is_a_dev_and_a_prod_overlay() -> None:

@@ -12,9 +12,13 @@ import yaml
 
 from .manifests import (
     BATCH_JOBS,
+    BOOTSTRAP,
     BOOTSTRAP_COMMAND,
     BOOTSTRAP_ENV,
+    CHAINING_ENV,
+    CHAINING_JOBS,
     CONNECTION_ENV,
+    DEPLOYMENT_POLL_ENV,
     JOBS,
     K8S,
     NAMESPACE,
@@ -91,7 +95,8 @@ def test_every_job_retries_only_what_may_succeed(overlay: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_cronjob_runs_alone_and_on_time(overlay: str) -> None:
     cronjobs = [o for o in render(overlay) if o["kind"] == "CronJob"]
-    assert {c["metadata"]["name"] for c in cronjobs} == {JOBS[j] for j in BATCH_JOBS}
+    bootstrap = {BOOTSTRAP} if overlay == "dev" else set()
+    assert {c["metadata"]["name"] for c in cronjobs} == {JOBS[j] for j in BATCH_JOBS} | bootstrap
     for cron in cronjobs:
         spec, where = cron["spec"], _name(cron)
         assert spec.get("concurrencyPolicy") == "Forbid", where
@@ -185,46 +190,82 @@ def test_handoff_pods_run_as_10001_with_writable_tmp_and_zenml_config(overlay: s
     assert seen >= len(JOBS)
 
 
+API_ACCOUNTS = {
+    JOBS["deployment"]: "handoff-deployer",
+    **{JOBS[job]: "handoff-chainer" for job in CHAINING_JOBS},
+}
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_only_the_deployment_job_gets_an_api_token(overlay: str) -> None:
+def test_only_the_deployment_and_chaining_jobs_get_an_api_token(overlay: str) -> None:
     objects = render(overlay)
     for obj in workloads(objects):
         for template in pod_templates(obj):
             pod, where = template["spec"], _name(obj)
-            if obj["kind"] == "CronJob" and obj["metadata"]["name"] == JOBS["deployment"]:
+            account = (
+                API_ACCOUNTS.get(obj["metadata"]["name"]) if obj["kind"] == "CronJob" else None
+            )
+            if account:
                 assert pod.get("automountServiceAccountToken") is True, where
-                assert pod.get("serviceAccountName") == "handoff-deployer", where
+                assert pod.get("serviceAccountName") == account, where
             else:
                 assert pod.get("automountServiceAccountToken") is False, where
                 assert pod.get("serviceAccountName", "default") == "default", where
-    for sa in (o for o in objects if o["kind"] == "ServiceAccount"):
-        assert sa["metadata"]["name"] == "handoff-deployer"
+    accounts = {sa["metadata"]["name"] for sa in objects if sa["kind"] == "ServiceAccount"}
+    assert accounts == set(API_ACCOUNTS.values())
+
+
+def _roles(objects: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
+    roles = {r["metadata"]["name"]: r["rules"] for r in objects if r["kind"] == "Role"}
+    assert set(roles) == {"handoff-deployer", "handoff-chainer"}
+    bindings = {b["metadata"]["name"]: b for b in objects if b["kind"] == "RoleBinding"}
+    assert set(bindings) == set(roles)
+    for name, binding in bindings.items():
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": name,
+        }
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": name, "namespace": NAMESPACE},
+        ]
+    return roles
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_the_deployer_may_only_roll_the_serving_deployment(overlay: str) -> None:
-    objects = render(overlay)
-    assert not [o for o in objects if o["kind"] in ("ClusterRole", "ClusterRoleBinding")]
-    roles = [o for o in objects if o["kind"] == "Role"]
-    assert [r["metadata"]["name"] for r in roles] == ["handoff-deployer"]
-    rules = roles[0]["rules"]
-    assert len(rules) == 1
-    rule = rules[0]
+def test_the_deployer_may_only_read_and_patch_the_serving_deployment(overlay: str) -> None:
+    [rule] = _roles(render(overlay))["handoff-deployer"]
     assert rule["apiGroups"] == ["apps"]
     assert rule["resources"] == ["deployments"]
     assert rule["resourceNames"] == [JOBS["serving"]]
-    assert {"get", "patch"} <= set(rule["verbs"]) <= {"get", "patch", "watch", "list"}
-    bindings = [o for o in objects if o["kind"] == "RoleBinding"]
-    assert len(bindings) == 1
-    binding = bindings[0]
-    assert binding["roleRef"] == {
-        "apiGroup": "rbac.authorization.k8s.io",
-        "kind": "Role",
-        "name": "handoff-deployer",
-    }
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "handoff-deployer", "namespace": NAMESPACE},
-    ]
+    # What the code calls (read, strategic-merge patch); no list/watch it never uses.
+    assert sorted(rule["verbs"]) == ["get", "patch"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_chainer_may_only_read_the_downstream_cronjobs_and_create_jobs(overlay: str) -> None:
+    rules = _roles(render(overlay))["handoff-chainer"]
+    downstream = sorted({JOBS[j] for jobs in CHAINING_JOBS.values() for j in jobs})
+    normalized = sorted(
+        (
+            {**r, "resourceNames": sorted(r["resourceNames"])} if "resourceNames" in r else r
+            for r in rules
+        ),
+        key=str,
+    )
+    assert normalized == sorted(
+        [
+            {
+                "apiGroups": ["batch"],
+                "resources": ["cronjobs"],
+                "resourceNames": downstream,
+                "verbs": ["get"],
+            },
+            {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create"]},
+        ],
+        key=str,
+    )
 
 
 # --- Serving -------------------------------------------------------------------------------------
@@ -327,8 +368,11 @@ def _allowed_env(container: dict[str, Any]) -> set[str]:
             | BOOTSTRAP_ENV
             | {f"HANDOFF_{k.upper()}" for k in shipped_config_keys("stack")}
         )
-    keys = shipped_config_keys(python_name(container["image"]))
-    return CONNECTION_ENV | {f"HANDOFF_{k.upper()}" for k in keys}
+    job = python_name(container["image"])
+    keys = shipped_config_keys(job)
+    extra = DEPLOYMENT_POLL_ENV if job == "deployment" else set()
+    extra |= CHAINING_ENV if job in BATCH_JOBS else set()
+    return CONNECTION_ENV | extra | {f"HANDOFF_{k.upper()}" for k in keys}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
