@@ -64,6 +64,7 @@ IGNORED_CONTAINER_KEYS = {
     "readinessProbe",
     "terminationMessagePath",
     "terminationMessagePolicy",
+    "lifecycle",  # preStop only (checked below): a drain before stop, with no Service here
 }
 MAPPED_CONTAINER_KEYS = {
     "command",
@@ -494,6 +495,9 @@ def docker_run_args(
         raise UnsupportedSpec(f"pod spec fields {sorted(unknown_pod)}")
     container = pick_container(pod_spec, container_name)
     unknown = set(container) - MAPPED_CONTAINER_KEYS - IGNORED_CONTAINER_KEYS
+    unknown |= {f"lifecycle.{hook}" for hook in container.get("lifecycle", {})} - {
+        "lifecycle.preStop"
+    }
     if unknown:
         raise UnsupportedSpec(f"container {container['name']} fields {sorted(unknown)}")
 

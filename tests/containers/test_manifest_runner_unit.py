@@ -31,7 +31,7 @@ WORKLOADS = {
     ("CronJob", "handoff-batch-inference"): "handoff-batch-inference",
     ("CronJob", "handoff-deployment"): "handoff-deployment",
     ("Deployment", "handoff-serving"): "handoff-serving",
-    ("Job", "handoff-stack-bootstrap"): "handoff-deployment",
+    ("CronJob", "handoff-stack-bootstrap"): "handoff-deployment",
 }
 
 
@@ -103,12 +103,13 @@ def test_every_project_workload_maps_to_a_restricted_docker_run(objects, configm
 
 
 def test_the_bootstrap_job_gets_the_object_store_from_secret_and_configmap(objects, configmaps):
-    spec = pod_spec(objects, "Job", "handoff-stack-bootstrap")
+    spec = pod_spec(objects, "CronJob", "handoff-stack-bootstrap")
     args = mr.docker_run_args(spec, configmaps, SECRETS, IMAGE_MAP)
     env = mr.env_of(args)
     assert env["AWS_ACCESS_KEY_ID"] == "test-id"
     assert env["AWS_SECRET_ACCESS_KEY"] == "test-secret"
     assert env["HANDOFF_S3_PATH"] == "s3://handoff-artifacts"
+    assert env["HANDOFF_CREATE_BUCKET"] == "true"  # no separate bucket Job
     bootstrap = ["handoff", "stack", "bootstrap", "--config", "/etc/handoff/stack.yaml"]
     assert command_line(args) == bootstrap
 
@@ -145,20 +146,22 @@ def test_a_missing_secret_or_key_is_an_error_that_names_it(objects, configmaps):
         mr.docker_run_args(spec, without_url, SECRETS, IMAGE_MAP)
 
 
-def test_only_the_deployment_job_gets_the_service_account_token(objects, configmaps):
+def test_only_the_deployment_and_chaining_jobs_get_the_service_account_token(objects, configmaps):
     kubelet = mr.Kubelet("127.0.0.1", 6443, Path("/sa"))
     mount = f"type=bind,source=/sa,target={mr.SERVICE_ACCOUNT_MOUNT},readonly"
     for kind, name in WORKLOADS:
         spec = pod_spec(objects, kind, name)
         args = mr.docker_run_args(spec, configmaps, SECRETS, IMAGE_MAP, kubelet=kubelet)
-        assert (mount in args) == (name == "handoff-deployment"), name
+        api_jobs = {"handoff-deployment", "handoff-feature-engineering", "handoff-training"}
+        assert (mount in args) == (name in api_jobs), name
         assert mr.env_of(args)["KUBERNETES_SERVICE_HOST"] == "127.0.0.1"
 
 
 def test_unsupported_fields_are_refused_not_dropped(objects, configmaps):
     spec = pod_spec(objects, "CronJob", "handoff-training")
-    with_lifecycle = dict(spec, containers=[dict(spec["containers"][0], lifecycle={})])
-    with pytest.raises(mr.UnsupportedSpec, match="lifecycle"):
+    post_start = {"postStart": {"exec": {"command": ["true"]}}}
+    with_lifecycle = dict(spec, containers=[dict(spec["containers"][0], lifecycle=post_start)])
+    with pytest.raises(mr.UnsupportedSpec, match="lifecycle.postStart"):
         mr.docker_run_args(with_lifecycle, configmaps, SECRETS, IMAGE_MAP)
     field_ref = {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
     container = dict(spec["containers"][0], env=[field_ref])

@@ -1,8 +1,9 @@
 """Every handoff workload of the dev overlay, run as its rendered manifest says, in chain order.
 
-`kubectl kustomize k8s/overlays/dev` is rendered once; each pod spec (the stack-bootstrap Job,
-the CronJobs' job templates, the serving Deployment) becomes a `docker run` of the locally built
-image (tests/containers/manifest_runner.py): command and args verbatim, env resolved from the
+`kubectl kustomize k8s/overlays/dev` is rendered once; each pod spec (the CronJobs' job
+templates, the stack bootstrap's among them, the serving Deployment) becomes a `docker run` of
+the locally built image (tests/containers/manifest_runner.py): command and args verbatim, env
+resolved from the
 rendered ConfigMaps and test-valued Secrets, the handoff-config ConfigMap's files bind-mounted
 read-only, emptyDirs as tmpfs, uid/gid, read-only root, no capabilities, no-new-privileges and
 the memory/CPU limits. The only changes to what is rendered are ConfigMap *values*: the
@@ -10,12 +11,12 @@ handoff-connection ConfigMap points at the harness's ZenML server and S3 server 
 (`--network host`), as the platform component points it at the in-cluster ones.
 
 What stands in for the cluster:
-- the create-bucket Job (an `mc` image, not a project image) -> servers.create_bucket on the
-  bucket of the rendered HANDOFF_S3_PATH;
 - the kubelet -> KUBERNETES_SERVICE_HOST/PORT in every container and a ServiceAccount token
-  volume for the one pod that automounts it (the deployment job). The API address is a loopback
-  port nobody listens on: there is no Kubernetes API here, so the deployment job's documented
-  answer is exit 1 ("retry may help") with one line naming the unreachable API.
+  volume for the pods that automount it (the deployment job, and the chaining jobs: feature
+  engineering and training). The API address is a loopback port nobody listens on: there is no
+  Kubernetes API here, so the deployment job's documented answer is exit 1 ("retry may help")
+  with one line naming the unreachable API, and the chaining jobs report that they could not
+  start their downstream jobs (their schedules are the fallback) and succeed.
 - the Service -> the serving container binds the rendered containerPort (8080) on the host.
 """
 
@@ -194,16 +195,11 @@ def ok(finished: mr.Finished) -> str:
 
 
 def test_stack_bootstrap_job_registers_the_stack_once(cluster: Cluster):
-    # The platform's create-bucket Job runs MinIO's `mc`, not a project image: make the bucket
-    # it would make, the one the rendered HANDOFF_S3_PATH names.
-    bucket_job = cluster.pod_spec("Job", "minio-create-bucket")["containers"][0]
-    assert "HANDOFF_S3_PATH" in {item["name"] for item in bucket_job["env"]}
-    servers.create_bucket(cluster.s3, cluster.bucket)
-
-    out = ok(cluster.run_job("Job", "handoff-stack-bootstrap"))
+    # The bootstrap creates the bucket the rendered HANDOFF_S3_PATH names (HANDOFF_CREATE_BUCKET).
+    out = ok(cluster.run_job("CronJob", "handoff-stack-bootstrap"))
     assert "stack handoff: created" in out
-    # Every `kubectl apply` runs the Job again: that must change nothing.
-    again = ok(cluster.run_job("Job", "handoff-stack-bootstrap"))
+    # Running it again (recovery, a second `kubectl create job --from`) changes nothing.
+    again = ok(cluster.run_job("CronJob", "handoff-stack-bootstrap"))
     assert "nothing to do" in again and "created" not in again
     cluster.done.add("bootstrap")
 
