@@ -1,0 +1,50 @@
+"""`handoff chain` on a local store: feature engineering, then exactly the jobs it and its
+successors start through events, each job its own process, pinned to what its upstream made.
+(That a non-promotion starts nothing is tested on the hook itself: tests/unit/common.)"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import local_env
+from tests.harness.servers import free_port
+from tests.integration.chain import Store, ok, stop_local_serving
+
+pytestmark = pytest.mark.integration
+
+STARTED = re.compile(r"^==> (\S+) ?(.*) \(pid (\d+), started (.+)\)$", re.M)
+
+
+def chain(store: Store, config: Path) -> list[tuple[str, str, int, str]]:
+    out = ok(store.handoff("chain", "--config-dir", str(config), timeout=900))
+    return [(job, pins, int(pid), why) for job, pins, pid, why in STARTED.findall(out)]
+
+
+def test_chain_runs_through_events_each_job_its_own_process(tmp_path: Path) -> None:
+    store = Store(local_env(tmp_path), tmp_path)
+    state = tmp_path / "serving"
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "deployment.yaml").write_text(f"port: {free_port()}\nstate_dir: {state}\n")
+    try:
+        ran = chain(store, config)
+        assert [(job, pins, why) for job, pins, _pid, why in ran] == [
+            ("feature-engineering", "", "by hand"),
+            (
+                "training",
+                "--train-version 1 --test-version 1",
+                "by feature-engineering version 1",
+            ),
+            ("batch-inference", "--model-version 1", "by training version 1"),
+            ("deployment", "--model-version 1", "by training version 1"),
+        ]
+        assert len({pid for _job, _pins, pid, _why in ran}) == 4, "each job its own process"
+        assert store.production() == 1
+        [predictions] = store.probe("artifacts", "iris_predictions")
+        assert predictions["metadata"]["model_version"] == "1"
+
+    finally:
+        stop_local_serving(state)
