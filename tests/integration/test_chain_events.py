@@ -45,6 +45,5 @@ def test_chain_runs_through_events_each_job_its_own_process(tmp_path: Path) -> N
         assert store.production() == 1
         [predictions] = store.probe("artifacts", "iris_predictions")
         assert predictions["metadata"]["model_version"] == "1"
-
     finally:
         stop_local_serving(state)
