@@ -47,3 +47,13 @@ def test_chain_runs_through_events_each_job_its_own_process(tmp_path: Path) -> N
         assert predictions["metadata"]["model_version"] == "1"
     finally:
         stop_local_serving(state)
+
+
+def test_the_deployment_poll_has_nothing_to_do_before_a_promotion(tmp_path: Path) -> None:
+    """The deployment CronJob's scheduled run (HANDOFF_IDLE_WITHOUT_PRODUCTION, as its manifest
+    sets) on a store with no production model: exit 0, no alert; by hand it stays exit 3."""
+    cold = Store({**local_env(tmp_path), "HANDOFF_IDLE_WITHOUT_PRODUCTION": "true"}, tmp_path)
+    out = ok(cold.job("deployment", "--state-dir", str(tmp_path / "serving")))
+    assert "no production version yet; nothing to deploy" in out
+    by_hand = Store(local_env(tmp_path), tmp_path).job("deployment")
+    assert by_hand.returncode == 3, by_hand.stderr

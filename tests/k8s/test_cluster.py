@@ -1,12 +1,11 @@
-"""The dev overlay on a real cluster: platform up, stack bootstrapped, then the chain run by hand
-exactly as a user would (`kubectl create job --from=cronjob/...`).
+"""The README's kind walkthrough on a real cluster, pasted as a newcomer would: namespace,
+volumes, the dev overlay, waits, the API key via --output-file, the bootstrap, then feature
+engineering, which starts training, whose promotion starts batch inference and deployment.
 
-Needs KUBECONFIG pointing at a disposable cluster (kind, minikube) whose nodes already have the
-five images under their plain names (e.g. `skaffold build` with a local cluster, or
-`docker build --target training -t handoff-training .` then `kind load docker-image
-handoff-training`, for each job). It applies k8s/overlays/dev into namespace `handoff` and
-leaves it there for inspection. If Secret handoff-zenml does not exist, it creates a service
-account and API key on the in-cluster ZenML server (dev only: the server auto-activates).
+Needs KUBECONFIG pointing at a disposable cluster (kind, minikube) whose node already has the
+five images as `make images` tags them (the README's setup block: `make images` and `kind
+load docker-image`). It deletes namespace `handoff` first, so that the walkthrough starts from
+nothing, and leaves the result there for inspection.
 """
 
 from __future__ import annotations
@@ -15,11 +14,13 @@ import json
 import os
 import subprocess
 import time
-import uuid
 
 import pytest
 
-from .manifests import BATCH_JOBS, JOBS, K8S, NAMESPACE, kubectl
+from jobs.common import chaining
+
+from . import walkthrough
+from .manifests import JOBS, NAMESPACE, REPO, kubectl
 
 pytestmark = [
     pytest.mark.cluster,
@@ -64,62 +65,64 @@ def wait_for_job(name: str, timeout_s: float) -> None:
     raise AssertionError(f"job {name} did not finish within {timeout_s}s:\n{logs}")
 
 
-def ensure_api_key() -> None:
-    if k("get", "secret", "handoff-zenml", "--ignore-not-found", "-o", "name").strip():
-        return
-    k(
-        "rollout",
-        "status",
-        "deployment/zenml-server",
-        f"--timeout={PLATFORM_TIMEOUT_S}s",
-        timeout=PLATFORM_TIMEOUT_S + 30,
+def run_walkthrough() -> None:
+    for block in walkthrough.blocks("run"):
+        proc = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", block],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=3 * JOB_TIMEOUT_S,
+            check=False,
+        )
+        assert proc.returncode == 0, f"README block failed:\n{block}\n{proc.stdout}\n{proc.stderr}"
+
+
+def jobs_started_by(upstream: str) -> list[dict]:
+    selector = f"handoff.dev/upstream-job={upstream}"
+    return json.loads(k("get", "jobs", "-l", selector, "-o", "json"))["items"]
+
+
+def test_the_readme_walkthrough_runs_the_chain_through_events() -> None:
+    subprocess.run(
+        [kubectl(), "delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait"],
+        check=True,
+        timeout=PLATFORM_TIMEOUT_S,
     )
-    account = f"handoff-jobs-{uuid.uuid4().hex[:8]}"
-    key_file = f"/tmp/{account}.key"
-    # Inside the server pod the zenml CLI talks to the server's own database as the default user.
-    k(
-        "exec",
-        "deploy/zenml-server",
-        "--",
-        "zenml",
-        "service-account",
-        "create",
-        account,
-        "--output-file",
-        key_file,
-        timeout=300,
-    )
-    key = k("exec", "deploy/zenml-server", "--", "cat", key_file).strip()
-    k("exec", "deploy/zenml-server", "--", "rm", "-f", key_file)
-    assert key, "the ZenML server returned no API key"
-    secret = k(
-        "create",
-        "secret",
-        "generic",
-        "handoff-zenml",
-        f"--from-literal=api-key={key}",
-        "--dry-run=client",
-        "-o",
-        "json",
-    )
-    k("apply", "-f", "-", input=secret)
+    run_walkthrough()
 
+    # Feature engineering started exactly one training, pinned to the datasets it published.
+    [training] = jobs_started_by("feature-engineering")
+    assert training["metadata"]["labels"]["app.kubernetes.io/name"] == JOBS["training"]
+    args = training["spec"]["template"]["spec"]["containers"][0]["args"]
+    version = training["metadata"]["annotations"]["handoff.dev/upstream-version"]
+    assert args[-4:] == ["--train-version", version, "--test-version", version]
 
-def test_dev_overlay_runs_the_whole_chain() -> None:
-    k("apply", "-k", str(K8S / "overlays" / "dev"), timeout=300)
-    ensure_api_key()
-    wait_for_job("minio-create-bucket", PLATFORM_TIMEOUT_S)
-    wait_for_job("handoff-stack-bootstrap", PLATFORM_TIMEOUT_S)
+    # Its promotion started batch inference and deployment for exactly that model version.
+    started = {
+        j["metadata"]["labels"]["app.kubernetes.io/name"]: j for j in jobs_started_by("training")
+    }
+    assert set(started) == {JOBS["batch_inference"], JOBS["deployment"]}
+    model = {j["metadata"]["annotations"]["handoff.dev/upstream-version"] for j in started.values()}
+    [model_version] = model
+    for job in started.values():
+        assert job["spec"]["template"]["spec"]["containers"][0]["args"][-2:] == [
+            "--model-version",
+            model_version,
+        ]
+        wait_for_job(job["metadata"]["name"], JOB_TIMEOUT_S)
 
-    run = uuid.uuid4().hex[:6]
-    for job in BATCH_JOBS:
-        name = f"{JOBS[job]}-{run}"
-        k("create", "job", f"--from=cronjob/{JOBS[job]}", name)
-        wait_for_job(name, JOB_TIMEOUT_S)
-
-    # The deployment job rolled the endpoint onto the production model.
-    k("rollout", "status", f"deployment/{JOBS['serving']}", "--timeout=600s", timeout=630)
+    # The deployment job rolled the endpoint onto that model version.
     template = json.loads(k("get", "deployment", JOBS["serving"], "-o", "json"))["spec"]["template"]
     env = {e["name"]: e.get("value") for e in template["spec"]["containers"][0].get("env", [])}
-    assert env.get("HANDOFF_MODEL_VERSION"), "the deployment job did not set the model version"
+    assert env.get("HANDOFF_MODEL_VERSION") == model_version
     assert template["metadata"].get("annotations", {}).get("handoff.dev/model-version")
+
+    # The same upstream version again (a retried feature engineering) starts nothing new.
+    launcher = chaining.KubernetesLauncher.from_environment()
+    launcher.namespace = NAMESPACE
+    run = training["metadata"]["annotations"]["handoff.dev/upstream-run"]
+    upstream = chaining.Upstream("feature-engineering", version, run)
+    pins = {"train_version": version, "test_version": version}
+    assert launcher.start(chaining.Start("training", upstream, pins)) is False
+    assert len(jobs_started_by("feature-engineering")) == 1
