@@ -64,4 +64,5 @@ STEPS = [
 def test_the_walkthrough_waits_for_what_each_step_needs() -> None:
     run = commands("run")
     positions = [_index(run, step) for step in STEPS]
-    assert positions == sorted(positions), [STEPS[i] for i in range(len(STEPS))]
+    found = [step for _, step in sorted(zip(positions, STEPS, strict=True))]
+    assert found == STEPS, f"the README runs the steps in this order: {found}"
