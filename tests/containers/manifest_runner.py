@@ -579,8 +579,14 @@ class Finished:
     seconds: float
 
     def last_line(self) -> str:
+        """The last line's message: the manifests ask for JSON log lines (HANDOFF_LOG_FORMAT)."""
         lines = self.stderr.strip().splitlines()
-        return lines[-1] if lines else ""
+        if not lines:
+            return ""
+        try:
+            return str(json.loads(lines[-1])["message"])
+        except (ValueError, KeyError, TypeError):
+            return lines[-1]
 
 
 @dataclass
