@@ -78,3 +78,13 @@ def test_skaffold_applies_the_namespace_and_volumes_outside_its_manifests() -> N
     ]
     [prod] = [p for p in config["profiles"] if p["name"] == "prod"]
     assert prod["patches"] == [{"op": "remove", "path": "/deploy/kubectl/hooks/before/1"}]
+
+
+@pytest.mark.parametrize("overlay", overlays())
+def test_the_deployment_poll_does_not_fail_before_the_first_promotion(overlay: str) -> None:
+    """Its schedule is the fallback poll; chaining starts it on every promotion. Before the first
+    one it has nothing to do (exit 0, tests/integration/test_chain_events.py), not exit 3."""
+    cron = find(render(overlay), "CronJob", JOBS["deployment"])["spec"]
+    [container] = cron["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert _env(container)["HANDOFF_IDLE_WITHOUT_PRODUCTION"]["value"] == "true"
+    assert not cron.get("suspend", False)
