@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from jobs.batch_inference import features
 from jobs.batch_inference.settings import Settings
 from jobs.common.connection import connect
-from jobs.common.data_contract import validate_features
 from jobs.common.entrypoint import job_main
 from jobs.common.model_registry import get_version, require_production
 
 
 def run(settings: Settings) -> int:
+    # pandas and scikit-learn are imported here, not above: `--help` stays fast.
+    from jobs.batch_inference import features
+    from jobs.common.data_contract import validate_features
+
     connect()
     pinned = settings.model_version  # a chained start: exactly the version it was started for
     production = get_version(settings.model_name, pinned) if pinned else None

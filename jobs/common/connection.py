@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 
 from jobs.common.errors import BadInput, Unavailable
 
@@ -20,9 +21,10 @@ DEFAULT_REMOTE_STACK = "handoff"
 CONNECT_TIMEOUT_S = 10.0
 
 
-def server_url() -> str | None:
-    """The remote server's URL; ZenML itself may set a ``sqlite://`` URL for a local store."""
-    url = os.environ.get("ZENML_STORE_URL", "")
+def server_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """The remote server's URL in ``environ`` (default: this process's environment); ZenML
+    itself may set a ``sqlite://`` URL for a local store."""
+    url = (os.environ if environ is None else environ).get("ZENML_STORE_URL", "")
     return url if url.startswith(("http://", "https://")) else None
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobs.common.errors import BadInput, PreconditionNotMet, Unavailable
-from jobs.common.promotion import PRODUCTION, Decision
+from jobs.common.promotion import PRODUCTION, Decision, decide
 
 PROMOTION_KEY = "promotion"
 STAGES = ("production", "staging", "archived", "none")
@@ -106,11 +106,13 @@ def metric_of(version: Any, metric: str) -> float | None:
     return None if value is None else float(value)
 
 
-def record(model_name: str, version: str | int, key: str, value: dict[str, Any]) -> None:
+def record(model_name: str, version: str | int, key: str, value: dict[str, Any]) -> dict[str, Any]:
+    """Log ``value`` without its empty entries under ``key``; return what was logged."""
     from zenml import log_metadata
 
     clean = {k: v for k, v in value.items() if v is not None}
     log_metadata(metadata={key: clean}, model_name=model_name, model_version=_version_key(version))
+    return clean
 
 
 def set_stage(
@@ -147,8 +149,7 @@ def set_stage(
     target.set_stage(stage, force=True)
     if stage == PRODUCTION:
         _archive_other_production_versions(model_name, keep=target.id)
-    record(model_name, target.number, PROMOTION_KEY, entry)
-    return entry
+    return record(model_name, target.number, PROMOTION_KEY, entry)
 
 
 def _archive_other_production_versions(model_name: str, keep: Any) -> None:
@@ -173,6 +174,35 @@ def apply_decision(
         reason=decision.reason,
         details=decision.as_metadata(),
     )
+
+
+def promote_if_earned(
+    model_name: str,
+    version: int,
+    metrics: dict[str, float],
+    metric: str,
+    threshold: float,
+    decided_by: str,
+) -> dict[str, Any]:
+    """Judge a freshly trained version against the current production version and move it to
+    production or staging; return the record left on it.
+
+    Decision and action happen under one lock, so the champion cannot change in between. Run
+    again after it succeeded (a retried step), it finds the version already in production and
+    returns the record it wrote instead of judging the version against itself.
+    """
+    with promotion_lock(model_name):
+        champion = production_version(model_name)
+        if champion is not None and champion.number == version:
+            return dict(champion.run_metadata.get(PROMOTION_KEY, {}))
+        decision = decide(
+            metrics[metric],
+            None if champion is None else metric_of(champion, metric),
+            threshold,
+            metric=metric,
+            champion_version=None if champion is None else str(champion.number),
+        )
+        return apply_decision(model_name, version, decision, decided_by=decided_by)
 
 
 def rollback(model_name: str, decided_by: str) -> tuple[str, str]:

@@ -2,57 +2,36 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
 from jobs.common import chaining
 from jobs.common.connection import connect
-from jobs.common.data_contract import validate_labelled
 from jobs.common.entrypoint import job_main
-from jobs.common.errors import BadInput
-from jobs.feature_engineering.datasets import load_source
 from jobs.feature_engineering.settings import Settings
-
-log = logging.getLogger("handoff")
 
 
 def run(settings: Settings) -> int:
-    connect()  # first: an s3:// source is read through the stack's artifact store
-    # Validate before anything runs, so bad data never reaches the artifact store.
-    validate_labelled(load_source(settings.source), settings.target_column, settings.source)
-    from zenml.client import Client
+    # pandas, scikit-learn and ZenML are imported here, not above: `--help` stays fast.
+    from jobs.feature_engineering import preflight
 
-    names = (settings.training_dataset, settings.testing_dataset)
-    if settings.version:
-        for name in names:
-            try:
-                Client().get_artifact_version(name_id_or_prefix=name, version=settings.version)
-            except KeyError:
-                continue
-            raise BadInput(
-                f"{name} already has a version {settings.version!r}; choose another version name"
-            )
+    params = settings.params()
+    connect()  # first: an s3:// source is read through the stack's artifact store
+    preflight.check_source(params)
+    preflight.check_version_free(params)
+
+    from zenml.client import Client
 
     from jobs.feature_engineering.pipeline import feature_engineering
 
-    run = feature_engineering(
-        source=settings.source,
-        target_column=settings.target_column,
-        test_size=settings.test_size,
-        random_state=settings.random_state,
-        training_dataset=settings.training_dataset,
-        testing_dataset=settings.testing_dataset,
-        version=settings.version,
-        tags=settings.tags,
-    )
+    pipeline_run = feature_engineering(params=params)
     versions = []
-    for name in names:
+    for name in (params.training_dataset, params.testing_dataset):
         published = Client().get_artifact_version(name_id_or_prefix=name)
         rows = published.run_metadata.get("rows")
         print(f"published {name} version {published.version} ({rows} rows)")
         versions.append(str(published.version))
-    chaining.after_datasets(settings.downstream, str(run.id), *versions)
+    chaining.after_datasets(settings.downstream, str(pipeline_run.id), *versions)
     return 0
 
 

@@ -5,24 +5,12 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from jobs.common import iris
 from jobs.common.tables import read_table
-
-BUILTIN_IRIS = "iris"
-IRIS_TARGET = "species"
-
-
-def iris() -> pd.DataFrame:
-    """scikit-learn's bundled iris (no download), with column names a JSON client can type."""
-    from sklearn.datasets import load_iris
-
-    bunch = load_iris(as_frame=True)
-    frame = bunch.data.rename(columns=lambda c: c.replace(" (cm)", "_cm").replace(" ", "_"))
-    frame[IRIS_TARGET] = pd.Categorical.from_codes(bunch.target, bunch.target_names).astype(str)
-    return frame
 
 
 def load_source(source: str) -> pd.DataFrame:
-    return iris() if source == BUILTIN_IRIS else read_table(source)
+    return iris.labelled() if source == iris.SOURCE else read_table(source)
 
 
 def split(

@@ -4,13 +4,16 @@ from pydantic import Field
 
 from jobs.common.chaining import Downstream
 from jobs.common.settings import JobSettings
+from jobs.feature_engineering.params import FeatureEngineeringParams, SplitChoice
 
 
-class Settings(JobSettings):
-    source: str = Field("iris", description="'iris' or a .csv/.parquet path or s3:// URI")
-    target_column: str = Field("species", description="the label column of the source table")
-    test_size: float = Field(0.2, gt=0, lt=1, description="fraction of rows for testing")
-    random_state: int = Field(42, description="seed of the split")
-    version: str | None = Field(None, description="custom version name, e.g. raw_2023")
-    tags: list[str] = Field(default_factory=list, description="tags for both datasets")
+class Settings(JobSettings, SplitChoice):
+    """The shared keys, the split choice (passed on in ``FeatureEngineeringParams``), and which
+    jobs to start afterwards."""
+
     downstream: Downstream = Field(["training"], description="jobs to start on the new datasets")
+
+    def params(self) -> FeatureEngineeringParams:
+        return FeatureEngineeringParams(
+            **self.model_dump(include=set(FeatureEngineeringParams.model_fields))
+        )

@@ -1,3 +1,5 @@
+"""A thin step around the plain functions of ``datasets`` and ``data_contract``."""
+
 from __future__ import annotations
 
 from zenml import save_artifact, step
@@ -6,31 +8,27 @@ from zenml.enums import ArtifactType
 from jobs.common.data_contract import validate_labelled
 from jobs.common.parquet import DataFrameParquetMaterializer
 from jobs.feature_engineering.datasets import load_source, split
+from jobs.feature_engineering.params import FeatureEngineeringParams
 
 
 @step
-def build_datasets(
-    source: str,
-    target_column: str,
-    test_size: float,
-    random_state: int,
-    training_dataset: str,
-    testing_dataset: str,
-    version: str | None,
-    tags: list[str],
-) -> None:
+def build_datasets(params: FeatureEngineeringParams) -> None:
     """Publish both datasets under their configured names (names and versions are config,
     which a static output annotation cannot express, hence ``save_artifact``)."""
-    raw = load_source(source)
-    schema = validate_labelled(raw, target_column, source)
-    train, test = split(raw, target_column, test_size, random_state)
-    metadata = {"target_column": target_column, "feature_schema": schema, "source": source}
-    for name, frame in ((training_dataset, train), (testing_dataset, test)):
+    raw = load_source(params.source)
+    schema = validate_labelled(raw, params.target_column, params.source)
+    train, test = split(raw, params.target_column, params.test_size, params.random_state)
+    metadata = {
+        "target_column": params.target_column,
+        "feature_schema": schema,
+        "source": params.source,
+    }
+    for name, frame in ((params.training_dataset, train), (params.testing_dataset, test)):
         save_artifact(
             frame,
             name=name,
-            version=version,
-            tags=tags or None,
+            version=params.version,
+            tags=params.tags or None,
             artifact_type=ArtifactType.DATA,
             materializer=DataFrameParquetMaterializer,
             include_visualizations=False,

@@ -13,20 +13,21 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from jobs.common.errors import BadInput
+from jobs.training.params import Classifier, Metric
 
-CLASSIFIERS: dict[str, type] = {
+# One estimator per name the settings accept (jobs.training.params.Classifier).
+CLASSIFIERS: dict[Classifier, type] = {
     "logistic_regression": LogisticRegression,
     "random_forest": RandomForestClassifier,
     "gradient_boosting": GradientBoostingClassifier,
     "decision_tree": DecisionTreeClassifier,
     "knn": KNeighborsClassifier,
 }
-METRICS = ("accuracy", "f1_macro")
 # Unscaled iris needs more than the default 100 iterations to converge.
 DEFAULTS: dict[str, dict[str, Any]] = {"logistic_regression": {"max_iter": 1000}}
 
 
-def build(name: str, hyperparameters: dict[str, Any], random_state: int) -> ClassifierMixin:
+def build(name: Classifier, hyperparameters: dict[str, Any], random_state: int) -> ClassifierMixin:
     """An unfitted classifier; an unknown hyperparameter is bad config, not a crash mid-run."""
     estimator_cls = CLASSIFIERS[name]
     params = {**DEFAULTS.get(name, {}), **hyperparameters}
@@ -46,7 +47,7 @@ def fit(estimator: ClassifierMixin, train: pd.DataFrame, target: str) -> Classif
         raise BadInput(f"cannot train on the training dataset: {err}") from err
 
 
-def score(model: ClassifierMixin, test: pd.DataFrame, target: str) -> dict[str, float]:
+def score(model: ClassifierMixin, test: pd.DataFrame, target: str) -> dict[Metric, float]:
     predicted = model.predict(test.drop(columns=[target]))
     return {
         "accuracy": float(accuracy_score(test[target], predicted)),

@@ -1,3 +1,5 @@
+"""Thin steps around the plain functions of ``model`` and ``model_registry``."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -10,41 +12,34 @@ from zenml.enums import ArtifactType
 
 from jobs.common import model_registry
 from jobs.common.data_contract import feature_schema
-from jobs.common.promotion import decide
 from jobs.training.model import build, fit, score
+from jobs.training.params import TrainingParams
 
 
 @step
 def train_model(
-    train: pd.DataFrame,
-    target_column: str,
-    classifier: str,
-    hyperparameters: dict[str, Any],
-    random_state: int,
+    train: pd.DataFrame, params: TrainingParams
 ) -> Annotated[
     ClassifierMixin,
     ArtifactConfig(name="{model_artifact}", artifact_type=ArtifactType.MODEL),
 ]:
-    return fit(build(classifier, hyperparameters, random_state), train, target_column)
+    estimator = build(params.classifier, params.hyperparameters, params.random_state)
+    return fit(estimator, train, params.target_column)
 
 
 @step
 def evaluate_model(
-    model: ClassifierMixin,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    target_column: str,
-    datasets: dict[str, dict[str, str]],
+    model: ClassifierMixin, train: pd.DataFrame, test: pd.DataFrame, params: TrainingParams
 ) -> Annotated[dict[str, float], "metrics"]:
     """Score on the testing dataset and record what serving and inference need to know."""
-    metrics = score(model, test, target_column)
+    metrics = score(model, test, params.target_column)
     log_metadata(
         metadata={
             "metrics": metrics,
-            "feature_schema": feature_schema(train.drop(columns=[target_column])),
-            "target_column": target_column,
+            "feature_schema": feature_schema(train.drop(columns=[params.target_column])),
+            "target_column": params.target_column,
             "classes": [str(c) for c in model.classes_],
-            "datasets": datasets,
+            "datasets": {"training": params.training.record(), "testing": params.testing.record()},
         },
         infer_model=True,
     )
@@ -55,25 +50,14 @@ def evaluate_model(
 # candidate already in production keeps the record it wrote.
 @step(retry=StepRetryConfig(max_retries=2, delay=2, backoff=2))
 def promote_model(
-    metrics: dict[str, float], metric: str, threshold: float
+    metrics: dict[str, float], params: TrainingParams
 ) -> Annotated[dict[str, Any], "promotion_decision"]:
     context = get_step_context()
-    candidate = context.model
-    # Decide and act under one lock: the champion cannot change in between.
-    with model_registry.promotion_lock(candidate.name):
-        champion = model_registry.production_version(candidate.name)
-        if champion is not None and champion.number == candidate.number:  # a retry after success
-            return dict(champion.run_metadata.get(model_registry.PROMOTION_KEY, {}))
-        decision = decide(
-            metrics[metric],
-            None if champion is None else model_registry.metric_of(champion, metric),
-            threshold,
-            metric=metric,
-            champion_version=None if champion is None else str(champion.number),
-        )
-        return model_registry.apply_decision(
-            candidate.name,
-            candidate.number,
-            decision,
-            decided_by=f"training pipeline run {context.pipeline_run.name}",
-        )
+    return model_registry.promote_if_earned(
+        context.model.name,
+        context.model.number,
+        metrics,
+        params.metric,
+        params.threshold,
+        decided_by=f"training pipeline run {context.pipeline_run.name}",
+    )

@@ -127,11 +127,13 @@ def test_the_whole_chain_across_processes_lands_in_the_bucket(
 def test_tables_in_the_bucket_are_read_and_written_by_uri(
     remote: Store, s3_server: servers.S3Server, tmp_path: Path
 ):
-    from jobs.feature_engineering.datasets import iris
+    from jobs.common import iris
 
     client = s3_server.client()
-    client.put_object(Bucket=BUCKET, Key="raw/flowers.csv", Body=iris().to_csv(index=False))
-    features = iris().drop(columns=["species"]).head(7)
+    client.put_object(
+        Bucket=BUCKET, Key="raw/flowers.csv", Body=iris.labelled().to_csv(index=False)
+    )
+    features = iris.features().head(7)
     client.put_object(Bucket=BUCKET, Key="raw/new.csv", Body=features.to_csv(index=False))
     source = f"s3://{BUCKET}/raw/flowers.csv"
     out = ok(remote.job("feature_engineering", "--dataset", "flowers", "--source", source))

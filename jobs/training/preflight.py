@@ -1,0 +1,67 @@
+"""Before a training run: resolve the dataset versions once and check they belong together.
+
+The checks are plain functions of the datasets' recorded metadata; only ``resolve`` talks to
+ZenML. Whatever fails here fails before the pipeline runs: no model version is created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jobs.common.errors import BadInput, PreconditionNotMet
+from jobs.training.params import DatasetRef, ModelChoice, TrainingParams
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A resolved dataset version and the metadata feature engineering recorded on it."""
+
+    ref: DatasetRef
+    metadata: Mapping[str, Any]
+
+
+def params(choice: ModelChoice, train: Dataset, test: Dataset) -> TrainingParams:
+    """The run's parameters, once the two datasets are known to fit together."""
+    return TrainingParams(
+        **choice.model_dump(include=set(ModelChoice.model_fields)),
+        training=train.ref,
+        testing=test.ref,
+        target_column=target_column(train, test),
+    )
+
+
+def target_column(train: Dataset, test: Dataset) -> str:
+    """The label column recorded on the training dataset; both datasets must share columns."""
+    target = train.metadata.get("target_column")
+    if not target:
+        raise BadInput(
+            f"{train.ref.name} version {train.ref.version} has no target_column metadata; "
+            "publish it with the feature-engineering job"
+        )
+    if train.metadata.get("feature_schema") != test.metadata.get("feature_schema"):
+        raise BadInput(
+            f"{train.ref.name} version {train.ref.version} and {test.ref.name} version "
+            f"{test.ref.version} have different columns"
+        )
+    return str(target)
+
+
+def resolve(name: str, version: str | None) -> Dataset:
+    """One dataset version by name: the given one, or the latest. Resolved here, once, so the
+    pipeline trains on exactly the versions checked even if a newer one is published meanwhile."""
+    from zenml.client import Client
+
+    try:
+        found = Client().get_artifact_version(name_id_or_prefix=name, version=version)
+    except KeyError as err:
+        if version:
+            raise BadInput(f"dataset {name!r} has no version {version!r}") from err
+        raise PreconditionNotMet(
+            f"no dataset named {name!r} yet; run the feature-engineering job first"
+        ) from err
+    return Dataset(
+        DatasetRef(name=found.name, version=str(found.version), id=found.id),
+        dict(found.run_metadata),
+    )
