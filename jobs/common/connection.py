@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from jobs.common.errors import BadInput, Unavailable
 
@@ -70,7 +71,7 @@ def connect() -> str:
     return f"stack {stack.name} on {where}"
 
 
-def artifact_store_path(stack) -> str:  # noqa: ANN001 - a zenml StackResponse
+def artifact_store_path(stack: Any) -> str:  # a zenml StackResponse
     from zenml.enums import StackComponentType
 
     component = stack.components[StackComponentType.ARTIFACT_STORE][0]

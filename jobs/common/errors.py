@@ -61,7 +61,7 @@ def run_main(main: Callable[[], int | None], job: str) -> int:
     except KeyboardInterrupt:
         print(error_line(job, "interrupted"), file=sys.stderr)
         return int(ExitCode.FAILED)
-    except Exception as err:  # noqa: BLE001 - the last line of defence: one line, exit 1
+    except Exception as err:  # the last line of defence: one line, exit 1
         log.debug("%s failed", job, exc_info=True)
         print(error_line(job, f"unexpected error: {type(err).__name__}: {err}"), file=sys.stderr)
         return int(ExitCode.FAILED)

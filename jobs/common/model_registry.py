@@ -72,7 +72,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def production_version(model_name: str):  # noqa: ANN201 - zenml ModelVersionResponse | None
+def production_version(model_name: str) -> Any:  # a zenml ModelVersionResponse, or None
     from zenml.client import Client
     from zenml.enums import ModelStages
 
@@ -82,7 +82,7 @@ def production_version(model_name: str):  # noqa: ANN201 - zenml ModelVersionRes
         return None
 
 
-def require_production(model_name: str, job: str = "training"):  # noqa: ANN201
+def require_production(model_name: str, job: str = "training") -> Any:  # ModelVersionResponse
     version = production_version(model_name)
     if version is None:
         raise PreconditionNotMet(
@@ -92,7 +92,7 @@ def require_production(model_name: str, job: str = "training"):  # noqa: ANN201
     return version
 
 
-def get_version(model_name: str, version: str | int):  # noqa: ANN201
+def get_version(model_name: str, version: str | int) -> Any:  # a zenml ModelVersionResponse
     from zenml.client import Client
 
     try:

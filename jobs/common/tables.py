@@ -62,7 +62,7 @@ def _open(uri: str, mode: str) -> Any:
     """Local paths directly; s3:// (gs://, az://) through the active stack's artifact store,
     with the credentials registered on the ZenML server: no keys in the job."""
     if "://" not in uri:
-        return open(uri, mode)  # noqa: SIM115 - the caller's `with` closes it
+        return open(uri, mode)  # the caller's `with` closes it
     from zenml.client import Client
 
     return Client().active_stack.artifact_store.open(uri, mode)

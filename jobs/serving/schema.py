@@ -20,6 +20,8 @@ def record_adapter(schema: FeatureSchema) -> TypeAdapter[list[BaseModel]]:
         name: (int if dtype.startswith(("int", "uint")) else float, ...)
         for name, dtype in schema.items()
     }
+    # Fields built at run time match none of create_model's typed overloads, and the class it
+    # returns is not a type mypy can check: both ignores are about that, not about the values.
     record = create_model(  # type: ignore[call-overload]
         "Record", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
     )

@@ -23,7 +23,7 @@ def endpoint() -> Iterator[dict]:
     answer = {"version": "2", "status": 200}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:  # http.server's name for it
             records = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["records"]
             body = json.dumps({"predictions": ["x"] * len(records), "version": answer["version"]})
             self.send_response(answer["status"])
