@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.integration.chain import REPO
+REPO = Path(__file__).resolve().parents[2]
 
 ENTRY_POINTS = [
     "feature_engineering",
