@@ -285,7 +285,7 @@ def start_next(
         what = f"{job} for {upstream.job} version {upstream.version}"
         try:
             started = launcher.start(start)
-        except Exception as err:  # noqa: BLE001 - any failure to start is reported, see above
+        except Exception as err:  # any failure to start is reported, see above
             log.debug("starting %s failed", start.name, exc_info=True)
             line = (
                 f"could not start {what} ({type(err).__name__}: {err}); the schedule of "
@@ -318,7 +318,9 @@ def after_training(downstream: Sequence[str], run: str, version: str, stage: str
     return start_next(downstream, Upstream("training", version, run), model_version=version)
 
 
-def production_to_deploy(model_name: str, pinned: str | None, idle_without_production: bool):  # noqa: ANN201 - zenml ModelVersionResponse | None
+def production_to_deploy(
+    model_name: str, pinned: str | None, idle_without_production: bool
+) -> Any:  # a zenml ModelVersionResponse, or None
     """The production version to deploy, or None (said why) when there is nothing to do: no
     production version and ``idle_without_production`` (the scheduled fallback), or a ``pinned``
     version (a chained start) that is no longer production — its successor's own start deploys
