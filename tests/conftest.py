@@ -1,14 +1,21 @@
-"""Shared fixtures: throwaway local stores, and (session-scoped) real servers on loopback."""
+"""Session fixtures: the real ZenML server and S3 server on loopback (tests/harness/servers.py).
+
+Throwaway local stores need no fixture: `tests.harness.runner.local_runner(tmp_path)`.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.harness import servers
+
+# Moved to tests/harness/servers.py; kept for tests written in parallel (see integration/chain.py).
+from tests.harness.servers import local_env
+
+__all__ = ["local_env"]
 
 os.environ["ZENML_ANALYTICS_OPT_IN"] = "false"
 
@@ -23,14 +30,3 @@ def zenml_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Z
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.S3Server]:
     with servers.s3_server(tmp_path_factory.mktemp("s3-server")) as server:
         yield server
-
-
-def local_env(workdir: Path) -> dict[str, str]:
-    """A job's whole environment on ZenML's embedded local store in `workdir`."""
-    (workdir / "home").mkdir(parents=True, exist_ok=True)
-    return {
-        "PATH": f"{servers.VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "HOME": str(workdir / "home"),
-        "ZENML_CONFIG_PATH": str(workdir / "zenml"),
-        "ZENML_ANALYTICS_OPT_IN": "false",
-    }

@@ -8,7 +8,6 @@ import pytest
 
 from tests.containers.docker_support import (
     DOCKER,
-    JOBS,
     LOCAL_BASE_IMAGE,
     TAG,
     _daemon_problem,
@@ -16,11 +15,12 @@ from tests.containers.docker_support import (
     _run_script,
     docker,
 )
+from tests.harness.jobs import JOBS, target
 
 
 @pytest.fixture(scope="session")
 def images(request, tmp_path_factory, record_testsuite_property) -> dict[str, str]:
-    """Build every target once; return target name -> image tag."""
+    """Build every target once; return Dockerfile target name -> image tag."""
     problem = _daemon_problem()
     if problem:
         if _in_ci():
@@ -35,13 +35,13 @@ def images(request, tmp_path_factory, record_testsuite_property) -> dict[str, st
         _run_script("build-base-image.sh", logs / "base.log", env, timeout=1800)
     seconds = _run_script("build-images.sh", logs / "images.log", env, timeout=3000)
 
-    tags = {target: f"handoff-{target}:{TAG}" for target in JOBS}
+    tags = {target(job): f"{image}:{TAG}" for job, image in JOBS.items()}
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     record_testsuite_property("image_build_seconds", round(seconds, 1))
     lines = [f"built {len(tags)} images in {seconds:.0f}s (base {base})"]
-    for target, tag in tags.items():
+    for name, tag in tags.items():
         size = int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout)
-        record_testsuite_property(f"image_size_bytes[{target}]", size)
+        record_testsuite_property(f"image_size_bytes[{name}]", size)
         lines.append(f"  {tag:<36} {size / 1e6:7.0f} MB")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if reporter is not None and capture is not None:

@@ -14,14 +14,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TAG = "dev"
 LOCAL_BASE_IMAGE = "handoff-base:py3.11"
-# image/target name -> Python package name (the contract's table).
-JOBS = {
-    "feature-engineering": "feature_engineering",
-    "training": "training",
-    "batch-inference": "batch_inference",
-    "deployment": "deployment",
-    "serving": "serving",
-}
 UID = "10001"
 # Each image at most 800 MB uncompressed (issue 8): zenml + scikit-learn + pyarrow with compiled
 # bytecode, without what the jobs never import (the Dockerfile's deps stage says what is dropped).

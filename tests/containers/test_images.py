@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from tests.containers.docker_support import (
-    JOBS,
     REPO,
     SECRET_ENV_NAMES,
     SECRET_LOOKING_KEY,
@@ -29,6 +28,8 @@ from tests.containers.docker_support import (
     docker,
     run_restricted,
 )
+from tests.harness.jobs import JOBS, job_of_target
+from tests.harness.jobs import target as target_of
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(3600)]
 
@@ -37,7 +38,7 @@ def image_config(tag: str) -> dict:
     return json.loads(docker("image", "inspect", tag).stdout)[0]["Config"]
 
 
-@pytest.fixture(params=list(JOBS), scope="session")
+@pytest.fixture(params=[target_of(job) for job in JOBS], scope="session")
 def target(request) -> str:
     return request.param
 
@@ -49,7 +50,7 @@ def image(images, target) -> str:
 
 def test_entrypoint_is_the_jobs_module(image, target):
     config = image_config(image)
-    assert config["Entrypoint"] == ["python", "-m", f"jobs.{JOBS[target]}"]
+    assert config["Entrypoint"] == ["python", "-m", f"jobs.{job_of_target(target)}"]
     if target == "serving":
         assert "8080/tcp" in (config.get("ExposedPorts") or {})
 
@@ -78,7 +79,7 @@ def test_imports_on_read_only_root_without_capabilities(image):
 
 
 def test_job_cli_starts_on_read_only_root(image, target):
-    package = JOBS[target]
+    package = job_of_target(target)
     if not (REPO / "jobs" / package / "__main__.py").exists():
         pytest.skip(f"jobs/{package}/__main__.py not written yet")
     # --help parses flags and exits before any ZenML connection: proves the ENTRYPOINT, the

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from tests.containers import manifest_runner as mr
+from tests.harness.jobs import JOBS
 from tests.k8s.manifests import (
     CONNECTION_ENV,
-    JOBS,
     find,
     generated,
     pod_templates,

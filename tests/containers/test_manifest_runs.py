@@ -34,8 +34,8 @@ import pytest
 
 from tests.containers import manifest_runner as mr
 from tests.containers.docker_support import DOCKER
-from tests.harness import servers
-from tests.integration.chain import Store
+from tests.harness import iris, servers
+from tests.harness.runner import JobRunner, server_runner
 from tests.k8s.manifests import (
     NAMESPACE,
     SECRET_KEYS,
@@ -52,13 +52,13 @@ pytestmark = [pytest.mark.containers, pytest.mark.timeout(3600)]
 OVERLAY = "dev"
 # A Job runs at most its activeDeadlineSeconds, and here at most this long.
 JOB_TIMEOUT = 900.0
-FEATURES = ("sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm")
-# One real row of each species, from the iris data set.
-IRIS = [
-    ((5.1, 3.5, 1.4, 0.2), "setosa"),
-    ((7.0, 3.2, 4.7, 1.4), "versicolor"),
-    ((6.3, 3.3, 6.0, 2.5), "virginica"),
-]
+# The chain in order: each step's workload needs every step before it to have run.
+CHAIN = {
+    "bootstrap": ("CronJob", "handoff-stack-bootstrap"),
+    "feature-engineering": ("CronJob", "handoff-feature-engineering"),
+    "training": ("CronJob", "handoff-training"),
+    "batch-inference": ("CronJob", "handoff-batch-inference"),
+}
 
 
 @dataclass
@@ -110,15 +110,20 @@ class Cluster:
         )
         return finished
 
-    def store(self) -> Store:
+    def store(self) -> JobRunner:
         """Reads what the jobs did, from the host, through the same server."""
-        env = servers.job_env(self.zenml, self.workdir / "probe-config")
-        return Store(env, self.workdir, fresh_config=True)
+        return server_runner(self.zenml, self.workdir)
 
-    def requires(self, *steps: str) -> None:
-        missing = [step for step in steps if step not in self.done]
-        if missing:
-            pytest.skip(f"needs {', '.join(missing)}, which did not pass")
+    def requires(self, step: str) -> None:
+        """Run, in chain order, every workload up to and including `step` that has not run
+        successfully in this module yet: a test builds the state it needs."""
+        for name, (kind, workload) in CHAIN.items():
+            if name not in self.done:
+                ok(self.run_job(kind, workload))
+                self.done.add(name)
+            if name == step:
+                return
+        raise AssertionError(f"no chain step {step!r}; steps: {list(CHAIN)}")
 
 
 def _reporter(request: pytest.FixtureRequest):
@@ -195,18 +200,27 @@ def ok(finished: mr.Finished) -> str:
 
 
 def test_stack_bootstrap_job_registers_the_stack_once(cluster: Cluster):
-    # The bootstrap creates the bucket the rendered HANDOFF_S3_PATH names (HANDOFF_CREATE_BUCKET).
-    out = ok(cluster.run_job("CronJob", "handoff-stack-bootstrap"))
-    assert "stack handoff: created" in out
-    # Running it again (recovery, a second `kubectl create job --from`) changes nothing.
-    again = ok(cluster.run_job("CronJob", "handoff-stack-bootstrap"))
-    assert "nothing to do" in again and "created" not in again
+    # The bootstrap creates the bucket the rendered HANDOFF_S3_PATH names (HANDOFF_CREATE_BUCKET)
+    # and registers the stack; whether it was there before depends on what else used the server.
+    ok(cluster.run_job(*CHAIN["bootstrap"]))
     cluster.done.add("bootstrap")
+    (stack,) = [s for s in cluster.store().probe("stacks") if s["name"] == "handoff"]
+    (store,) = [
+        c
+        for c in cluster.store().probe("components", "artifact_store")
+        if c["name"] == "handoff-s3"
+    ]
+    assert stack["components"]["artifact_store"] == ["handoff-s3"]
+    assert store["configuration"]["path"] == f"s3://{cluster.bucket}"
+    assert cluster.bucket in [b["Name"] for b in cluster.s3.client().list_buckets()["Buckets"]]
+    # Running it again (recovery, a second `kubectl create job --from`) changes nothing.
+    again = ok(cluster.run_job(*CHAIN["bootstrap"]))
+    assert "nothing to do" in again and "created" not in again
 
 
 def test_feature_engineering_job(cluster: Cluster):
     cluster.requires("bootstrap")
-    out = ok(cluster.run_job("CronJob", "handoff-feature-engineering"))
+    out = ok(cluster.run_job(*CHAIN["feature-engineering"]))
     assert "published iris_training_dataset" in out
     assert "published iris_testing_dataset" in out
     cluster.done.add("feature-engineering")
@@ -214,7 +228,7 @@ def test_feature_engineering_job(cluster: Cluster):
 
 def test_training_job_promotes_its_model(cluster: Cluster):
     cluster.requires("feature-engineering")
-    out = ok(cluster.run_job("CronJob", "handoff-training"))
+    out = ok(cluster.run_job(*CHAIN["training"]))
     assert "-> production" in out
     assert cluster.store().production() is not None
     cluster.done.add("training")
@@ -222,7 +236,7 @@ def test_training_job_promotes_its_model(cluster: Cluster):
 
 def test_batch_inference_job(cluster: Cluster):
     cluster.requires("training")
-    out = ok(cluster.run_job("CronJob", "handoff-batch-inference"))
+    out = ok(cluster.run_job(*CHAIN["batch-inference"]))
     production = cluster.store().production()
     assert "iris_predictions" in out
     assert f"with iris_classifier version {production}" in out
@@ -243,7 +257,6 @@ def test_deployment_job_without_a_kubernetes_api_fails_with_one_retryable_line(c
     assert "Kubernetes API" in line and api in line, line
     assert "handoff-serving" in line and f"namespace {NAMESPACE}" in line, line
     assert "Traceback" not in finished.stderr
-    cluster.done.add("deployment")
 
 
 def test_serving_deployment_serves_the_production_model(cluster: Cluster):
@@ -272,7 +285,7 @@ def test_serving_deployment_serves_the_production_model(cluster: Cluster):
         version = http.get(base + "/version").json()
         answer = http.post(
             base + "/predict",
-            json={"records": [dict(zip(FEATURES, row, strict=True)) for row, _ in IRIS]},
+            json={"records": iris.ROWS},
         )
     size = mr.image_size(cluster.containers.docker, image) / 1e6
     cluster.report(
@@ -281,7 +294,7 @@ def test_serving_deployment_serves_the_production_model(cluster: Cluster):
     assert ready.status_code == 200 and health.status_code == 200
     assert version["model"] == "iris_classifier" and version["version"] == str(production)
     assert answer.status_code == 200, answer.text
-    assert answer.json()["predictions"] == [species for _, species in IRIS]
+    assert answer.json()["predictions"] == iris.SPECIES
     assert answer.json()["version"] == str(production)
 
     # A rollout or scale-down sends SIGTERM and waits terminationGracePeriodSeconds.
@@ -289,7 +302,6 @@ def test_serving_deployment_serves_the_production_model(cluster: Cluster):
     exit_code, stop_seconds = cluster.containers.stop(name, grace)
     assert stop_seconds < grace, f"serving ignored SIGTERM: killed after {grace}s"
     assert exit_code == 0, f"serving exited {exit_code} on SIGTERM"
-    cluster.done.add("serving")
 
 
 def _wait_ready(

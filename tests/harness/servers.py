@@ -5,10 +5,11 @@ back a service-account API key; `s3_server` runs moto in server mode as the S3-s
 store. Both are subprocesses (a crash or a leaked global in one cannot poison the test process)
 and both are stopped on exit, also when the test body fails.
 
-`job_env` builds the only environment a job subprocess gets, so a passing test proves that a job
-reaches the server through the contract's environment variables and nothing else.
+`job_env` (and `local_env`, for ZenML's embedded store) builds the only environment a job
+subprocess gets, so a passing test proves that a job reaches the server through the contract's
+environment variables and nothing else.
 
-The fixtures themselves belong in tests/conftest.py; a ready-to-paste snippet is at the bottom.
+The session fixtures `zenml_server` and `s3_server` are in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -305,6 +306,24 @@ def list_objects(s3: S3Server, bucket: str, prefix: str = "") -> list[str]:
     return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
 
 
+def _process_env(config_dir: Path, home: Path) -> dict[str, str]:
+    """What every job process gets, whatever its store: PATH, HOME, its ZenML config directory."""
+    for directory in (config_dir, home):
+        directory.mkdir(parents=True, exist_ok=True)
+    return {
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(home),
+        "ZENML_CONFIG_PATH": str(config_dir),
+        "ZENML_ANALYTICS_OPT_IN": "false",
+    }
+
+
+def local_env(workdir: Path) -> dict[str, str]:
+    """A job's whole environment on ZenML's embedded local store in `workdir`."""
+    workdir = Path(workdir)
+    return _process_env(workdir / "zenml", workdir / "home")
+
+
 def job_env(
     zenml: ZenMLServer, config_dir: Path, stack: str = "handoff", *, home: Path | None = None
 ) -> dict[str, str]:
@@ -316,16 +335,11 @@ def job_env(
     """
     config_dir = Path(config_dir)
     home = Path(home) if home is not None else config_dir / "home"
-    for directory in (config_dir, home):
-        directory.mkdir(parents=True, exist_ok=True)
     return {
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "HOME": str(home),
+        **_process_env(config_dir, home),
         "ZENML_STORE_URL": zenml.url,
         "ZENML_STORE_API_KEY": zenml.api_key,
-        "ZENML_CONFIG_PATH": str(config_dir),
         "HANDOFF_STACK": stack,
-        "ZENML_ANALYTICS_OPT_IN": "false",
     }
 
 
@@ -349,7 +363,6 @@ def run(
     env: Mapping[str, str],
     *,
     cwd: Path | None = None,
-    timeout: float = 180.0,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run `args` with exactly `env`; on failure (if `check`) raise with the output tail."""
@@ -360,7 +373,6 @@ def run(
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=timeout,
     )
     if check and result.returncode != 0:
         output = "\n".join((result.stdout + result.stderr).splitlines()[-40:])

@@ -9,22 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import local_env
+from tests.harness.runner import JobRunner, local_runner, ok, stop_local_serving
 from tests.harness.servers import free_port
-from tests.integration.chain import Store, ok, stop_local_serving
 
 pytestmark = pytest.mark.integration
 
 STARTED = re.compile(r"^==> (\S+) ?(.*) \(pid (\d+), started (.+)\)$", re.M)
 
 
-def chain(store: Store, config: Path) -> list[tuple[str, str, int, str]]:
-    out = ok(store.handoff("chain", "--config-dir", str(config), timeout=900))
+def chain(store: JobRunner, config: Path) -> list[tuple[str, str, int, str]]:
+    out = ok(store.handoff("chain", "--config-dir", str(config)))
     return [(job, pins, int(pid), why) for job, pins, pid, why in STARTED.findall(out)]
 
 
 def test_chain_runs_through_events_each_job_its_own_process(tmp_path: Path) -> None:
-    store = Store(local_env(tmp_path), tmp_path)
+    store = local_runner(tmp_path)
     state = tmp_path / "serving"
     config = tmp_path / "config"
     config.mkdir()
@@ -52,8 +51,9 @@ def test_chain_runs_through_events_each_job_its_own_process(tmp_path: Path) -> N
 def test_the_deployment_poll_has_nothing_to_do_before_a_promotion(tmp_path: Path) -> None:
     """The deployment CronJob's scheduled run (HANDOFF_IDLE_WITHOUT_PRODUCTION, as its manifest
     sets) on a store with no production model: exit 0, no alert; by hand it stays exit 3."""
-    cold = Store({**local_env(tmp_path), "HANDOFF_IDLE_WITHOUT_PRODUCTION": "true"}, tmp_path)
-    out = ok(cold.job("deployment", "--state-dir", str(tmp_path / "serving")))
+    jobs = local_runner(tmp_path)
+    polled = jobs.with_env(HANDOFF_IDLE_WITHOUT_PRODUCTION="true")
+    out = ok(polled.job("deployment", "--state-dir", str(tmp_path / "serving")))
     assert "no production version yet; nothing to deploy" in out
-    by_hand = Store(local_env(tmp_path), tmp_path).job("deployment")
+    by_hand = jobs.job("deployment")
     assert by_hand.returncode == 3, by_hand.stderr

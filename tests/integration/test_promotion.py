@@ -4,14 +4,12 @@ without a pipeline run, against real model versions and their records."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import local_env
-from tests.integration.chain import REPO, ok
+from tests.harness.runner import REPO, local_runner, ok
 
 pytestmark = pytest.mark.integration
 
@@ -46,17 +44,8 @@ print(json.dumps(out))
 def test_a_candidate_is_judged_against_the_champion_and_a_retry_keeps_the_record(
     tmp_path: Path,
 ):
-    env = {**local_env(tmp_path), "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [sys.executable, "-c", SCENARIO],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    out = json.loads(ok(result).strip().splitlines()[-1])
+    jobs = local_runner(tmp_path).with_env(PYTHONPATH=str(REPO))
+    out = json.loads(ok(jobs.run(sys.executable, "-c", SCENARIO)).strip().splitlines()[-1])
     assert out["first"]["stage"] == "production"
     assert "no production version yet" in out["first"]["reason"]
     assert out["worse"]["stage"] == "staging"

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from tests.harness.jobs import JOBS
+
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "k8s"
 DOCKERFILE = REPO / "Dockerfile"
@@ -22,15 +24,6 @@ SKAFFOLD_SCHEMA = Path(__file__).with_name("schemas") / "skaffold-v4beta13.json"
 
 NAMESPACE = "handoff"
 
-# The contract's job table: Python name -> image, manifest and skaffold name.
-JOBS = {
-    "feature_engineering": "handoff-feature-engineering",
-    "training": "handoff-training",
-    "batch_inference": "handoff-batch-inference",
-    "deployment": "handoff-deployment",
-    "serving": "handoff-serving",
-}
-BATCH_JOBS = ["feature_engineering", "training", "batch_inference", "deployment"]
 BOOTSTRAP_COMMAND = ["handoff", "stack", "bootstrap"]
 BOOTSTRAP = "handoff-stack-bootstrap"
 # What `make images` (scripts/build-images.sh) tags the images it builds.

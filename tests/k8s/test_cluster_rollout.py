@@ -33,9 +33,10 @@ from jobs.deployment import kubernetes_rollout as k8s
 from jobs.deployment.kubernetes_target import KubernetesTarget
 from jobs.deployment.rollout import rollout
 from jobs.deployment.targets import served_version
+from tests.harness.jobs import JOBS
 from tests.harness.servers import free_port
 
-from .manifests import JOBS, NAMESPACE, kubectl
+from .manifests import NAMESPACE, kubectl
 from .test_cluster import JOB_TIMEOUT_S, k, wait_for_job
 
 pytestmark = [

@@ -23,9 +23,9 @@ from jobs.common.settings import load
 from jobs.deployment import kubernetes_rollout as k8s
 from jobs.deployment.settings import Settings
 from jobs.serving.settings import Settings as ServingSettings
-from tests.conftest import local_env
-from tests.harness.servers import free_port
-from tests.integration.chain import Store, ok
+from tests.harness.runner import JobRunner as Store
+from tests.harness.runner import ok
+from tests.harness.servers import free_port, local_env
 
 from .manifests import K8S, find, kubectl, overlays, render
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.harness.jobs import BATCH_JOBS
+
 from .manifests import (
-    BATCH_JOBS,
     BOOTSTRAP,
     BOOTSTRAP_COMMAND,
     BOOTSTRAP_ENV,

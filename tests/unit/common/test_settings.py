@@ -1,3 +1,4 @@
+import importlib
 from pathlib import Path
 
 import pytest
@@ -5,14 +6,18 @@ import pytest
 from jobs.common.errors import BadInput, ExitCode
 from jobs.common.settings import load
 from jobs.training.settings import Settings as TrainingSettings
+from tests.harness.jobs import BATCH_JOBS
 
 
-def test_shipped_defaults_and_derived_names():
-    settings = load(TrainingSettings, "jobs.training", environ={})
-    assert settings.threshold == 0.9
-    assert settings.training_dataset == "iris_training_dataset"
-    assert settings.testing_dataset == "iris_testing_dataset"
-    assert settings.model_name == "iris_classifier"
+@pytest.mark.parametrize(
+    ("dataset", "prefix"), [(None, "iris"), ("wine", "wine")], ids=["seed-names", "other-dataset"]
+)
+def test_dataset_and_model_names_follow_the_dataset(dataset: str | None, prefix: str):
+    flags = {"dataset": dataset} if dataset else {}
+    settings = load(TrainingSettings, "jobs.training", flags=flags, environ={})
+    assert settings.training_dataset == f"{prefix}_training_dataset"
+    assert settings.testing_dataset == f"{prefix}_testing_dataset"
+    assert settings.model_name == f"{prefix}_classifier"
     assert settings.model_artifact == "trained_model"
 
 
@@ -61,3 +66,17 @@ def test_a_config_file_that_is_not_a_mapping_is_bad_input(tmp_path: Path):
     config.write_text("- threshold\n")
     with pytest.raises(BadInput, match="must be a mapping"):
         load(TrainingSettings, "jobs.training", config, environ={})
+
+
+@pytest.mark.parametrize("job", BATCH_JOBS)
+def test_every_job_refuses_an_unknown_key_naming_it(tmp_path: Path, job: str):
+    settings = importlib.import_module(f"jobs.{job}.settings").Settings
+    config = tmp_path / "config.yaml"
+    config.write_text("dataset: iris\nthreshhold: 0.5\n")
+    with pytest.raises(BadInput, match="'threshhold'"):
+        load(settings, f"jobs.{job}", config, environ={})
+
+
+def test_a_threshold_that_is_not_a_fraction_is_bad_input():
+    with pytest.raises(BadInput, match="'threshold'"):
+        load(TrainingSettings, "jobs.training", environ={"HANDOFF_THRESHOLD": "1.01"})
