@@ -299,8 +299,8 @@ def test_serving_deployment_serves_the_production_model(cluster: Cluster):
 
     # A rollout or scale-down sends SIGTERM and waits terminationGracePeriodSeconds.
     grace = int(spec.get("terminationGracePeriodSeconds", mr.DEFAULT_GRACE_SECONDS))
-    exit_code, stop_seconds = cluster.containers.stop(name, grace)
-    assert stop_seconds < grace, f"serving ignored SIGTERM: killed after {grace}s"
+    exit_code, _ = cluster.containers.stop(name, grace)
+    # 137 would be docker's SIGKILL after the grace period: SIGTERM was ignored.
     assert exit_code == 0, f"serving exited {exit_code} on SIGTERM"
 
 
