@@ -14,7 +14,6 @@ from typing import Any
 from jobs.common.model_registry import PROMOTION_KEY
 from jobs.common.settings import JobSettings
 
-TARGETS = ("local", "docker", "kubernetes")
 SCHEMA = Path(__file__).with_name("status.schema.json")
 
 
@@ -92,15 +91,10 @@ def _predictions(client: Any, name: str) -> dict[str, Any] | None:
 
 def _endpoints(versions: list[Any]) -> list[dict[str, Any]]:
     """Per target: the live version, since when, the one it replaced, and what answers now."""
-    from jobs.deployment.history import endpoint_states
-    from jobs.deployment.targets import served_version
+    from jobs.deployment.record import endpoint_states, records_in
+    from jobs.deployment.targets.endpoint import served_version
 
-    records = [
-        record
-        for version in versions
-        for target in TARGETS
-        if (record := version.run_metadata.get(f"deployment_{target}"))
-    ]
+    records = [record for version in versions for record in records_in(version.run_metadata)]
     return [
         {
             **dataclasses.asdict(state),
@@ -111,7 +105,7 @@ def _endpoints(versions: list[Any]) -> list[dict[str, Any]]:
 
 
 def render(status: dict[str, Any]) -> list[str]:
-    from jobs.deployment.history import EndpointState, describe
+    from jobs.deployment.record import EndpointState, describe
 
     lines = [f"model {status['model']}", "  datasets:"]
     for dataset in status["datasets"]:

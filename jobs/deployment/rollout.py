@@ -9,7 +9,8 @@ import httpx
 import pandas as pd
 
 from jobs.common.model_registry import now
-from jobs.deployment.targets import Target
+from jobs.deployment.record import DEPLOYED, ROLLED_BACK
+from jobs.deployment.targets.base import Release, Target
 
 log = logging.getLogger("handoff")
 
@@ -37,10 +38,8 @@ def smoke_test(endpoint: str, rows: pd.DataFrame, version: str) -> None:
         )
 
 
-def rollout(
-    target: Target, model_name: str, version: str, model_artifact: str, rows: pd.DataFrame
-) -> dict[str, Any]:
-    """Returns the deployment record; ``status`` is ``deployed`` or ``rolled_back``.
+def rollout(target: Target[Any], release: Release, rows: pd.DataFrame) -> dict[str, Any]:
+    """Returns the deployment record (see ``record``); ``status`` is deployed or rolled_back.
 
     Clients are switched only after the new version answered the smoke test where the target
     said to test it; any failure up to and including the switch puts the previous state back.
@@ -49,21 +48,23 @@ def rollout(
     record: dict[str, Any] = {
         "target": target.kind,
         "endpoint": target.endpoint,
-        "version": version,
+        "version": release.version,
         "previous_version": before.version if before else None,
         "time": now(),
         "smoke_rows": len(rows),
     }
+    plan = None
     try:
-        candidate = target.deploy(model_name, version, model_artifact)
-        smoke_test(candidate, rows, version)
-        target.switch()
-    except Exception as err:  # noqa: BLE001 - any failure means: put the old version back
-        log.error("deploying version %s to %s failed: %s", version, target.kind, err)
-        record.update(status="rolled_back", error=_one_line(err))
+        plan = target.prepare(release)
+        candidate = target.deploy(plan)
+        smoke_test(candidate, rows, release.version)
+        target.switch(plan)
+    except Exception as err:  # any failure means: put the old version back
+        log.error("deploying version %s to %s failed: %s", release.version, target.kind, err)
+        record.update(status=ROLLED_BACK, error=_one_line(err))
         try:
-            target.restore(before, model_name, model_artifact)
-        except Exception as again:  # noqa: BLE001 - recorded, and the job still exits non-zero
+            target.restore(before, release, plan)
+        except Exception as again:  # recorded, and the job still exits non-zero
             log.error(
                 "restoring %s on %s failed too: %s",
                 f"version {before.version}" if before else "the previous state",
@@ -72,7 +73,7 @@ def rollout(
             )
             record["restore_error"] = _one_line(again)
         return record
-    record["status"] = "deployed"
+    record["status"] = DEPLOYED
     return record
 
 

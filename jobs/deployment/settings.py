@@ -1,16 +1,26 @@
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from jobs.common.settings import JobSettings
+from jobs.deployment.factory import Kind, TargetSpec
+
+
+class Parameters(BaseModel):
+    """Everything the deployment pipeline and its step take: one object, built once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target: TargetSpec
+    model_artifact: str
+    testing_dataset: str
+    target_column: str
+    """Of the production version's training data: dropped from the smoke-test rows."""
+    smoke_rows: int
 
 
 class Settings(JobSettings):
-    target: Literal["local", "docker", "kubernetes"] = Field(
-        "local", description="where to deploy: local, docker or kubernetes"
-    )
+    target: Kind = Field("local", description="where to deploy: local, docker or kubernetes")
     host: str = Field("127.0.0.1", description="local/docker target: address of the endpoint")
     port: int = Field(
         8000,
@@ -45,22 +55,16 @@ class Settings(JobSettings):
         False, description="no production version yet is nothing to do (exit 0), not exit 3"
     )
 
-    def target_spec(self) -> dict[str, object]:
-        """What the pipeline's step needs to rebuild the target (plain, JSON-able values)."""
-        return self.model_dump(include=TARGET_KEYS)
+    def target_spec(self) -> TargetSpec:
+        """The settings every target is built from: the spec's own fields, read off these."""
+        keys = set(TargetSpec.model_fields) - {"kind"}
+        return TargetSpec(kind=self.target, **self.model_dump(include=keys))
 
-
-TARGET_KEYS = {
-    "target",
-    "model_name",
-    "host",
-    "port",
-    "state_dir",
-    "ready_timeout_s",
-    "docker_image",
-    "docker_router_image",
-    "docker_network",
-    "namespace",
-    "serving_deployment",
-    "service_url",
-}
+    def parameters(self, target: TargetSpec, target_column: str) -> Parameters:
+        return Parameters(
+            target=target,
+            model_artifact=self.model_artifact,
+            testing_dataset=self.testing_dataset,
+            target_column=target_column,
+            smoke_rows=self.smoke_rows,
+        )

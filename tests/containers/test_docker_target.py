@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jobs.deployment import docker_target as d
+from jobs.deployment.targets import docker as d
 from tests.containers.docker_support import DOCKER, LOCAL_BASE_IMAGE, REPO, _daemon_problem, _in_ci
 from tests.harness import servers
 from tests.harness.runner import WORSE, ok

@@ -29,10 +29,11 @@ import httpx
 import pandas as pd
 import pytest
 
-from jobs.deployment import kubernetes_rollout as k8s
-from jobs.deployment.kubernetes_target import KubernetesTarget
 from jobs.deployment.rollout import rollout
-from jobs.deployment.targets import served_version
+from jobs.deployment.targets import kubernetes_rollout as k8s
+from jobs.deployment.targets.base import Release
+from jobs.deployment.targets.endpoint import served_version
+from jobs.deployment.targets.kubernetes import KubernetesTarget
 from tests.harness.jobs import JOBS
 from tests.harness.servers import free_port
 
@@ -153,7 +154,7 @@ def test_pods_that_never_turn_ready_are_rolled_back(service_url: str):
     assert served is not None
     target = KubernetesTarget(NAMESPACE, SERVING, service_url, ready_timeout_s=90)
     # No such version: its pods start but /readyz never turns 200, so the rollout never ends.
-    record = rollout(target, MODEL, "999999", "trained_model", pd.DataFrame(ROWS))
+    record = rollout(target, Release(MODEL, "999999", "trained_model"), pd.DataFrame(ROWS))
     assert record["status"] == "rolled_back", record
     assert "did not complete within 90s" in record["error"]
     assert record["previous_version"] == served.version and "restore_error" not in record

@@ -20,8 +20,8 @@ from kubernetes_validate import utils as kv_utils
 from packaging.version import Version
 
 from jobs.common.settings import load
-from jobs.deployment import kubernetes_rollout as k8s
 from jobs.deployment.settings import Settings
+from jobs.deployment.targets import kubernetes_rollout as k8s
 from jobs.serving.settings import Settings as ServingSettings
 from tests.harness.runner import JobRunner as Store
 from tests.harness.runner import ok
@@ -72,7 +72,7 @@ def test_the_cluster_config_selects_the_kubernetes_target():
     settings = cluster_settings()
     assert settings.target == "kubernetes"
     assert (settings.namespace, settings.serving_deployment) == ("handoff", "handoff-serving")
-    assert settings.target_spec()["service_url"] == "http://handoff-serving:8080"
+    assert settings.target_spec().service_url == "http://handoff-serving:8080"
 
 
 @pytest.mark.parametrize("overlay", overlays())

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from jobs.common.errors import BadInput
-from jobs.deployment import docker_target as d
+from jobs.deployment.factory import make_target
 from jobs.deployment.settings import Settings
+from jobs.deployment.targets import docker as d
 
 SERVER = {
     "ZENML_STORE_URL": "http://127.0.0.1:8237",
@@ -75,7 +76,7 @@ def test_the_first_version_has_no_previous_label():
 def test_router_forwards_the_stable_port_to_both_slots():
     layout = d.Layout("iris_classifier", "127.0.0.1", 8000, "host")
     spec = d.router_container(layout, "handoff-deployment:dev")
-    assert spec["entrypoint"] == ["python", "-m", "jobs.deployment.router"]
+    assert spec["entrypoint"] == ["python", "-m", "jobs.deployment.targets.router"]
     assert spec["command"] == [
         "--listen",
         "127.0.0.1:8000",
@@ -133,8 +134,9 @@ def test_a_container_cannot_use_the_local_store():
         d.connection_env({})
 
 
-def test_settings_describe_every_target_for_the_step():
-    spec = Settings(target="docker", port=9000).target_spec()
-    assert spec["target"] == "docker" and spec["model_name"] == "iris_classifier"
-    assert spec["docker_image"] == "handoff-serving:dev" and spec["docker_network"] == "host"
-    assert "smoke_rows" not in spec  # not the target's business
+def test_settings_describe_the_docker_target():
+    target = make_target(Settings(target="docker", port=9000).target_spec())
+    assert isinstance(target, d.DockerTarget)
+    assert (target.model_name, target.port) == ("iris_classifier", 9000)
+    assert (target.image, target.network) == ("handoff-serving:dev", "host")
+    assert target.router_image == "handoff-deployment:dev"

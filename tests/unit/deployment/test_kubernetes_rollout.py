@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from jobs.deployment import kubernetes_rollout as k8s
+from jobs.deployment.targets import kubernetes_rollout as k8s
 
 NEW_RS = 'ReplicaSet "handoff-serving-7c6b9d5f4" is progressing.'
 

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from jobs.deployment.rollout import rollout
-from jobs.deployment.targets import Live
+from jobs.deployment.targets.base import Live, Release
 
 ROWS = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+V2 = Release("iris", "2", "trained_model")
 
 
 @pytest.fixture
@@ -58,27 +59,32 @@ class Recorder:
     def live(self) -> Live | None:
         return self.before
 
-    def deploy(self, model_name: str, version: str, model_artifact: str) -> str:
-        self.calls.append(f"deploy {version}")
+    def prepare(self, release: Release) -> str:
+        if self.fail == "prepare":
+            raise RuntimeError("the target cannot be read")
+        return f"plan {release.version}"
+
+    def deploy(self, plan: str) -> str:
+        self.calls.append(f"deploy {plan}")
         if self.fail == "deploy":
             raise RuntimeError("the new version did not start")
         return self.url
 
-    def switch(self) -> None:
-        self.calls.append("switch")
+    def switch(self, plan: str) -> None:
+        self.calls.append(f"switch {plan}")
         if self.fail == "switch":
             raise RuntimeError("the router did not come up")
 
-    def restore(self, before: Live | None, model_name: str, model_artifact: str) -> None:
-        self.calls.append(f"restore {before.version if before else None}")
+    def restore(self, before: Live | None, release: Release, plan: str | None) -> None:
+        self.calls.append(f"restore {before.version if before else None} after {plan}")
         if self.fail == "restore":
             raise RuntimeError("the old version did not come back\nmore detail")
 
 
 def test_a_passing_smoke_test_switches_and_records_the_previous_version(endpoint):
     target = Recorder(endpoint["url"], before=Live("1", endpoint["url"]))
-    record = rollout(target, "iris", "2", "trained_model", ROWS)
-    assert target.calls == ["deploy 2", "switch"]
+    record = rollout(target, V2, ROWS)
+    assert target.calls == ["deploy plan 2", "switch plan 2"]
     assert record["status"] == "deployed" and record["previous_version"] == "1"
     assert record["smoke_rows"] == 2 and record["endpoint"] == endpoint["url"]
 
@@ -86,30 +92,37 @@ def test_a_passing_smoke_test_switches_and_records_the_previous_version(endpoint
 def test_a_wrong_answer_never_reaches_clients(endpoint):
     endpoint["version"] = "1"  # the old version still answers where the new one should
     target = Recorder(endpoint["url"], before=Live("1", endpoint["url"]))
-    record = rollout(target, "iris", "2", "trained_model", ROWS)
-    assert target.calls == ["deploy 2", "restore 1"]
+    record = rollout(target, V2, ROWS)
+    assert target.calls == ["deploy plan 2", "restore 1 after plan 2"]
     assert record["status"] == "rolled_back" and "version 1" in record["error"]
 
 
 def test_an_error_answer_is_rolled_back(endpoint):
     endpoint["status"] = 500
     target = Recorder(endpoint["url"], before=None)
-    record = rollout(target, "iris", "2", "trained_model", ROWS)
-    assert target.calls == ["deploy 2", "restore None"]
+    record = rollout(target, V2, ROWS)
+    assert target.calls == ["deploy plan 2", "restore None after plan 2"]
     assert "answered 500" in record["error"] and record["previous_version"] is None
 
 
 @pytest.mark.parametrize("step", ["deploy", "switch"])
-def test_a_failing_step_restores_the_previous_version(endpoint, step: str):
+def test_a_failing_step_restores_the_previous_version_with_the_plan(endpoint, step: str):
     target = Recorder(endpoint["url"], before=Live("1", endpoint["url"]), fail=step)
-    record = rollout(target, "iris", "2", "trained_model", ROWS)
-    assert target.calls[-1] == "restore 1"
+    record = rollout(target, V2, ROWS)
+    assert target.calls[-1] == "restore 1 after plan 2"
     assert record["status"] == "rolled_back" and "restore_error" not in record
+
+
+def test_a_target_that_cannot_be_read_is_restored_without_a_plan(endpoint):
+    target = Recorder(endpoint["url"], before=Live("1", endpoint["url"]), fail="prepare")
+    record = rollout(target, V2, ROWS)
+    assert target.calls == ["restore 1 after None"]
+    assert record["status"] == "rolled_back" and record["error"] == "the target cannot be read"
 
 
 def test_a_failing_restore_is_recorded_on_one_line(endpoint):
     endpoint["status"] = 500
     target = Recorder(endpoint["url"], before=Live("1", endpoint["url"]), fail="restore")
-    record = rollout(target, "iris", "2", "trained_model", ROWS)
+    record = rollout(target, V2, ROWS)
     assert record["status"] == "rolled_back"
     assert record["restore_error"] == "the old version did not come back"

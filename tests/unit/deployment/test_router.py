@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from jobs.deployment.router import Router, address, serve
+from jobs.deployment.targets.router import Router, address, serve
 from tests.harness.servers import free_port
 
 pytestmark = pytest.mark.timeout(60)

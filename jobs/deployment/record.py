@@ -1,9 +1,11 @@
-"""What each target serves, read back from the deployment records on the model versions.
+"""The deployment record: written by the job on the version it deployed, read back by the job
+(how did it go) and by ``handoff status`` (what each target serves).
 
 Every rollout leaves ``deployment_<target>`` on the version it deployed: the endpoint, when, the
-version served before, and whether it stayed (``deployed``) or was rolled back. A version keeps
-only its newest record per target, which is enough to answer, per target: which version is live,
-since when, which one it replaced, and whether a newer attempt failed.
+version served before, how many smoke-test rows, and whether it stayed (``deployed``) or was
+rolled back (with the error, and ``restore_error`` if putting the old version back failed too).
+A version keeps only its newest record per target, which is enough to answer, per target: which
+version is live, since when, which one it replaced, and whether a newer attempt failed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,44 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jobs.common.errors import Unavailable
+
 DEPLOYED = "deployed"
+ROLLED_BACK = "rolled_back"
+PREFIX = "deployment_"
+
+
+def key(target_kind: str) -> str:
+    """The model-version metadata key of a target's record."""
+    return PREFIX + target_kind
+
+
+def records_in(metadata: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every target's record in one model version's metadata."""
+    return [
+        value
+        for name, value in sorted(metadata.items())
+        if name.startswith(PREFIX) and isinstance(value, Mapping) and value
+    ]
+
+
+def outcome(record: Mapping[str, Any], model_name: str, version: str, target_kind: str) -> str:
+    """The job's last line for a rollout's record; a rollout that did not stay is an error."""
+    previous = record.get("previous_version")
+    if record.get("status") != DEPLOYED:
+        then = (
+            f"and restoring {'version ' + previous if previous else 'the previous state'} "
+            f"failed too: {record['restore_error']}"
+            if record.get("restore_error")
+            else f"rolled back to {'version ' + previous if previous else 'nothing'}"
+        )
+        raise Unavailable(
+            f"deploying version {version} to {target_kind} failed ({record.get('error')}); {then}"
+        )
+    return (
+        f"deployed {model_name} version {version} to {target_kind} at "
+        f"{record['endpoint']} (previously {previous or 'nothing'})"
+    )
 
 
 @dataclass(frozen=True)

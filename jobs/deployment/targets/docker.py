@@ -4,7 +4,7 @@ Layout, for the endpoint ``http://<host>:<port>`` of one model:
 
 - two slots, ``blue`` on ``port + 1`` and ``green`` on ``port + 2``: a new version starts in the
   slot the live one does not use, so both can run side by side during a rollout;
-- a router container on ``port`` (``python -m jobs.deployment.router``) that forwards each
+- a router container on ``port`` (``python -m jobs.deployment.targets.router``) that forwards each
   connection to the slot that took the previous one, and to the other only when that one
   refuses. Clients keep one address; the switch is removing the old container, which happens
   only after the new one answered /readyz and the smoke test.
@@ -26,12 +26,14 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from jobs.common.errors import BadInput, PreconditionNotMet, Unavailable
 from jobs.common.model_registry import now
-from jobs.deployment.targets import Live, served_version, wait_ready, wait_serving
+from jobs.deployment.targets.base import Live, Release
+from jobs.deployment.targets.endpoint import served_version, wait_ready, wait_serving
 
 log = logging.getLogger("handoff")
 
@@ -44,6 +46,7 @@ PORT = "handoff.dev/port"
 SINCE = "handoff.dev/since"
 PREVIOUS = "handoff.dev/previous-model-version"
 CONFIG = "handoff.dev/config"
+ROUTER_MODULE = "jobs.deployment.targets.router"
 CONNECTION_ENV = ("ZENML_STORE_API_KEY", "HANDOFF_STACK", "HANDOFF_LOG_LEVEL")
 ZENML_CONFIG_PATH = "/tmp/zenml-config"  # on the tmpfs: see HARDENING
 STOP_TIMEOUT_S = 10
@@ -180,11 +183,21 @@ def router_container(layout: Layout, image: str) -> dict[str, Any]:
         "image": image,
         "name": layout.name("router"),
         "labels": {**layout.labels("router"), CONFIG: config[:16]},
-        "entrypoint": ["python", "-m", "jobs.deployment.router"],
+        "entrypoint": ["python", "-m", ROUTER_MODULE],
         "command": command,
         **layout.network_options(layout.port),
         **HARDENING,
     }
+
+
+@dataclass(frozen=True)
+class DockerPlan:
+    """The slot the release starts in, and what its container is created with."""
+
+    release: Release
+    slot: str
+    container: dict[str, Any]
+    """``docker create`` arguments (see ``serving_container``)."""
 
 
 @dataclass
@@ -197,8 +210,6 @@ class DockerTarget:
     network: str
     ready_timeout_s: float
     kind: str = "docker"
-    _client: Any = field(default=None, repr=False)
-    _candidate: Any = field(default=None, repr=False)
 
     @property
     def layout(self) -> Layout:
@@ -227,63 +238,63 @@ class DockerTarget:
             steady=steady,
         )
 
-    def deploy(self, model_name: str, version: str, model_artifact: str) -> str:
-        layout = self.layout
+    def prepare(self, release: Release) -> DockerPlan:
+        """The slot the live container does not use; its history labels carried over."""
         connection = connection_env(os.environ)
-        docker = self._docker()
         running = self._running("serving")
         live = running[0] if running else None
         slot = next_slot(live.labels[SLOT] if live else None)
-        for container in self._containers("serving"):
-            if container.labels.get(SLOT) == slot or container.status != "running":
-                self._remove(container)  # what a failed or interrupted rollout left behind
         previous = live.labels[VERSION] if live else None
-        if previous == version:
+        if previous == release.version:
             previous = live.labels.get(PREVIOUS) if live else None
-        spec = serving_container(
-            layout,
+        container = serving_container(
+            self.layout,
             slot,
             self.image,
-            model_name,
-            version,
-            model_artifact,
+            release.model_name,
+            release.version,
+            release.model_artifact,
             connection,
             now(),
             previous,
         )
-        self._candidate = self._start(docker, spec)
-        endpoint = layout.slot_endpoint(slot)
-        log.info("started %s (version %s) at %s", spec["name"], version, endpoint)
+        return DockerPlan(release, slot, container)
+
+    def deploy(self, plan: DockerPlan) -> str:
+        for container in self._containers("serving"):
+            if container.labels.get(SLOT) == plan.slot or container.status != "running":
+                self._remove(container)  # what a failed or interrupted rollout left behind
+        name = plan.container["name"]
+        candidate = self._start(plan.container)
+        endpoint = self.layout.slot_endpoint(plan.slot)
+        log.info("started %s (version %s) at %s", name, plan.release.version, endpoint)
         try:
             wait_ready(
                 endpoint,
                 self.ready_timeout_s,
-                alive=lambda: _status(self._candidate) in ("created", "running"),
+                alive=lambda: _status(candidate) in ("created", "running"),
             )
         except Unavailable as err:
-            if _status(self._candidate) in ("created", "running"):
+            if _status(candidate) in ("created", "running"):
                 raise
-            raise Unavailable(
-                f"{spec['name']} exited before it was ready: {_last_log(self._candidate)}"
-            ) from err
+            raise Unavailable(f"{name} exited before it was ready: {_last_log(candidate)}") from err
         return endpoint
 
-    def switch(self) -> None:
-        candidate = self._candidate
+    def switch(self, plan: DockerPlan) -> None:
+        candidate = self._candidate(plan)
         if candidate is None:
-            raise RuntimeError("switch() before deploy()")
+            raise RuntimeError(f"no container {plan.container['name']} to switch to")
         self._ensure_router()
         for container in self._containers("serving"):
             if container.id != candidate.id:
                 log.info("removing %s (version %s)", container.name, container.labels[VERSION])
                 self._remove(container)
-        wait_serving(self.endpoint, candidate.labels[VERSION], SWITCH_TIMEOUT_S)
-        self._candidate = None
+        wait_serving(self.endpoint, plan.release.version, SWITCH_TIMEOUT_S)
 
-    def restore(self, before: Live | None, model_name: str, model_artifact: str) -> None:
-        if self._candidate is not None:
-            self._remove(self._candidate)
-            self._candidate = None
+    def restore(self, before: Live | None, release: Release, plan: DockerPlan | None) -> None:
+        candidate = self._candidate(plan) if plan is not None else None
+        if candidate is not None:
+            self._remove(candidate)
         if before is None:
             self.stop()
             return
@@ -291,8 +302,9 @@ class DockerTarget:
             self._ensure_router()  # the old container never stopped serving
             return
         # The old container is gone already (the switch itself failed): bring its version back.
-        self.deploy(model_name, before.version, model_artifact)
-        self.switch()
+        back = self.prepare(Release(release.model_name, before.version, release.model_artifact))
+        self.deploy(back)
+        self.switch(back)
 
     def stop(self) -> None:
         for role in ("serving", "router"):
@@ -301,41 +313,46 @@ class DockerTarget:
 
     # --- Docker calls ------------------------------------------------------------------------
 
+    @cached_property
     def _docker(self) -> Any:
-        if self._client is None:
-            import docker
+        """The client, connected on first use (building a target touches no daemon)."""
+        import docker
 
-            where = os.environ.get("DOCKER_HOST") or "the default socket"
-            try:
-                client = docker.from_env(timeout=30)
-                client.ping()
-            except docker.errors.DockerException as err:
-                raise Unavailable(
-                    f"no Docker daemon reachable at {where}: {_reason(err)}; "
-                    "start Docker or set DOCKER_HOST"
-                ) from err
-            self._client = client
-        return self._client
+        where = os.environ.get("DOCKER_HOST") or "the default socket"
+        try:
+            client = docker.from_env(timeout=30)
+            client.ping()
+        except docker.errors.DockerException as err:
+            raise Unavailable(
+                f"no Docker daemon reachable at {where}: {_reason(err)}; "
+                "start Docker or set DOCKER_HOST"
+            ) from err
+        return client
+
+    def _candidate(self, plan: DockerPlan) -> Any | None:
+        """The container ``deploy`` started for ``plan``, found by its name, if it exists."""
+        found = [c for c in self._containers("serving") if c.name == plan.container["name"]]
+        return found[0] if found else None
 
     def _containers(self, role: str) -> list[Any]:
         labels = [f"{k}={v}" for k, v in self.layout.labels(role).items()]
-        found = self._docker().containers.list(all=True, filters={"label": labels})
+        found = self._docker.containers.list(all=True, filters={"label": labels})
         return sorted(found, key=lambda c: c.attrs.get("Created", ""))
 
     def _running(self, role: str) -> list[Any]:
         return [c for c in self._containers(role) if c.status == "running"]
 
-    def _start(self, docker: Any, spec: dict[str, Any]) -> Any:
+    def _start(self, spec: dict[str, Any]) -> Any:
         from docker.errors import ImageNotFound
 
         try:
-            docker.images.get(spec["image"])
+            self._docker.images.get(spec["image"])
         except ImageNotFound as err:
             raise PreconditionNotMet(
                 f"image {spec['image']} is not on the Docker host; build "
                 "it (scripts/build-images.sh) or set the image"
             ) from err
-        container = docker.containers.create(**spec)
+        container = self._docker.containers.create(**spec)
         container.start()
         container.reload()
         return container
@@ -349,7 +366,7 @@ class DockerTarget:
                 return
             self._remove(container)  # another image, port or network: replace it
         log.info("starting %s on %s", spec["name"], self.endpoint)
-        self._start(self._docker(), spec)
+        self._start(spec)
 
     def _remove(self, container: Any) -> None:
         from docker.errors import NotFound
@@ -370,7 +387,7 @@ def _server_url(environ: Mapping[str, str]) -> str | None:
 def _status(container: Any) -> str:
     try:
         container.reload()
-    except Exception:  # noqa: BLE001 - gone is as good as exited
+    except Exception:  # gone is as good as exited
         return "gone"
     return str(container.status)
 
@@ -378,7 +395,7 @@ def _status(container: Any) -> str:
 def _last_log(container: Any) -> str:
     try:
         lines = container.logs(tail=20).decode(errors="replace").strip().splitlines()
-    except Exception:  # noqa: BLE001 - the logs are a courtesy
+    except Exception:  # the logs are a courtesy
         return "no logs"
     wanted = [line for line in lines if "handoff:" in line or "Error" in line]
     return (wanted or lines or ["no logs"])[-1].strip()[:300]

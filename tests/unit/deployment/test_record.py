@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from jobs.deployment.history import EndpointState, describe, endpoint_states
+import pytest
+
+from jobs.common.errors import Unavailable
+from jobs.deployment.record import (
+    EndpointState,
+    describe,
+    endpoint_states,
+    key,
+    outcome,
+    records_in,
+)
 
 URL = "http://127.0.0.1:8000"
 
@@ -104,3 +114,35 @@ def test_each_target_is_reported_on_its_own():
         ]
     )
     assert [(s.target, s.live_version) for s in states] == [("docker", "2"), ("kubernetes", "1")]
+
+
+def test_a_deployed_record_is_the_jobs_success_line():
+    line = outcome(record("2", "t", previous="1"), "iris_classifier", "2", "docker")
+    assert line == f"deployed iris_classifier version 2 to docker at {URL} (previously 1)"
+    first = outcome(record("1", "t"), "iris_classifier", "1", "local")
+    assert first.endswith("(previously nothing)")
+
+
+def test_a_rolled_back_record_fails_the_job_with_one_line():
+    with pytest.raises(Unavailable) as failed:
+        outcome(record("2", "t", "rolled_back", "1", error="boom"), "m", "2", "docker")
+    assert str(failed.value) == (
+        "deploying version 2 to docker failed (boom); rolled back to version 1"
+    )
+    with pytest.raises(Unavailable, match=r"restoring version 1 failed too: gone$"):
+        outcome(
+            record("2", "t", "rolled_back", "1", error="boom", restore_error="gone"),
+            "m",
+            "2",
+            "docker",
+        )
+
+
+def test_every_targets_record_is_found_on_a_version():
+    metadata = {
+        key("local"): record("2", "t", target="local"),
+        key("kubernetes"): record("2", "t", target="kubernetes"),
+        "promotion": {"stage": "production"},
+        "deployment_docker": {},  # nothing recorded
+    }
+    assert [r["target"] for r in records_in(metadata)] == ["kubernetes", "local"]

@@ -1,4 +1,4 @@
-"""python -m jobs.deployment.router — the docker target's stable endpoint.
+"""python -m jobs.deployment.targets.router — the docker target's stable endpoint.
 
 A plain TCP forwarder in front of the two serving containers (blue and green, each on its own
 port). Every connection goes to the upstream that took the previous one; only when that one
@@ -173,7 +173,7 @@ async def serve(
 def main(argv: Sequence[str] | None = None) -> int:
     logs.configure()
     parser = argparse.ArgumentParser(
-        prog="python -m jobs.deployment.router", description=__doc__.splitlines()[0]
+        prog="python -m jobs.deployment.targets.router", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--listen", type=address, required=True, metavar="HOST:PORT")
     parser.add_argument(

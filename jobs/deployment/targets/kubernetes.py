@@ -14,13 +14,15 @@ import logging
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from jobs.common.errors import BadInput, Unavailable
 from jobs.common.model_registry import now
-from jobs.deployment import kubernetes_rollout as k8s
-from jobs.deployment.targets import Live, served_version, wait_serving
+from jobs.deployment.targets import kubernetes_rollout as k8s
+from jobs.deployment.targets.base import Live, Release
+from jobs.deployment.targets.endpoint import served_version, wait_serving
 
 log = logging.getLogger("handoff")
 
@@ -33,6 +35,14 @@ class RolloutFailed(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class KubernetesPlan:
+    release: Release
+    before: dict[str, Any]
+    """The Deployment as it was read before the patch: what a rollback puts back."""
+    pin: k8s.Pin
+
+
 @dataclass
 class KubernetesTarget:
     namespace: str
@@ -40,9 +50,6 @@ class KubernetesTarget:
     service_url: str
     ready_timeout_s: float
     kind: str = "kubernetes"
-    _api: Any = field(default=None, repr=False)
-    _host: str = field(default="", repr=False)
-    _before: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -58,24 +65,30 @@ class KubernetesTarget:
         done = k8s.progress(deployment).state == "complete"
         return Live(pin.version, self.service_url, pin.since, pin.previous_version, steady=done)
 
-    def deploy(self, model_name: str, version: str, model_artifact: str) -> str:
-        self._before = self._read()
-        current = k8s.pinned(self._before)
+    def prepare(self, release: Release) -> KubernetesPlan:
+        before = self._read()
+        current = k8s.pinned(before)
         previous = current.version if current else served_version(self.service_url)
-        if previous == version:  # the same version again (e.g. a stuck rollout): keep history
+        if previous == release.version:  # the same version again (a stuck rollout): keep history
             previous = current.previous_version if current else None
+        return KubernetesPlan(release, before, k8s.Pin(release.version, now(), previous))
+
+    def deploy(self, plan: KubernetesPlan) -> str:
         log.info(
-            "patching deployment %s/%s to version %s", self.namespace, self.deployment, version
+            "patching deployment %s/%s to version %s",
+            self.namespace,
+            self.deployment,
+            plan.pin.version,
         )
-        self._patch(k8s.pin_patch(k8s.Pin(version, now(), previous)))
-        self._wait(version)
+        self._patch(k8s.pin_patch(plan.pin))
+        self._wait(plan.pin.version)
         return self.service_url
 
-    def switch(self) -> None:
+    def switch(self, plan: KubernetesPlan) -> None:
         """Nothing left to do: the rolling update replaced the pods once new ones were ready."""
 
-    def restore(self, before: Live | None, model_name: str, model_artifact: str) -> None:
-        snapshot = self._before if self._before is not None else self._read()
+    def restore(self, before: Live | None, release: Release, plan: KubernetesPlan | None) -> None:
+        snapshot = plan.before if plan is not None else self._read()
         served = before.version if before else None
         log.info(
             "rolling deployment %s/%s back to %s",
@@ -105,25 +118,30 @@ class KubernetesTarget:
 
     # --- the API: two calls, errors as one line -------------------------------------------
 
-    def _apps(self) -> Any:
-        if self._api is None:
-            from kubernetes import client, config
+    @cached_property
+    def _configuration(self) -> Any:
+        """Credentials, loaded on first use (building a target touches no API)."""
+        from kubernetes import client, config
 
-            configuration = client.Configuration()
-            try:
-                if os.environ.get("KUBERNETES_SERVICE_HOST"):
-                    config.load_incluster_config(client_configuration=configuration)
-                else:
-                    config.load_kube_config(client_configuration=configuration)
-            except config.ConfigException as err:
-                raise BadInput(
-                    f"no Kubernetes credentials: not in a pod and no usable "
-                    f"kubeconfig ({err}); set KUBECONFIG"
-                ) from err
-            configuration.retries = 1
-            self._host = configuration.host
-            self._api = client.AppsV1Api(client.ApiClient(configuration))
-        return self._api
+        configuration = client.Configuration()
+        try:
+            if os.environ.get("KUBERNETES_SERVICE_HOST"):
+                config.load_incluster_config(client_configuration=configuration)
+            else:
+                config.load_kube_config(client_configuration=configuration)
+        except config.ConfigException as err:
+            raise BadInput(
+                f"no Kubernetes credentials: not in a pod and no usable "
+                f"kubeconfig ({err}); set KUBECONFIG"
+            ) from err
+        configuration.retries = 1
+        return configuration
+
+    @cached_property
+    def _apps(self) -> Any:
+        from kubernetes import client
+
+        return client.AppsV1Api(client.ApiClient(self._configuration))
 
     def _read(self) -> dict[str, Any]:
         return self._call(
@@ -154,31 +172,30 @@ class KubernetesTarget:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
-        api = self._apps()
+        api = self._apps
+        host = self._configuration.host
         what = f"deployment {self.deployment} in namespace {self.namespace}"
         try:
             return json.loads(request(api).data)
         except ApiException as err:
             if err.status == 404:
                 raise BadInput(
-                    f"no {what} on {self._host}; apply the serving manifests "
+                    f"no {what} on {host}; apply the serving manifests "
                     "(k8s/overlays/...) or fix namespace/serving_deployment"
                 ) from err
             if err.status in (401, 403):
                 raise BadInput(
-                    f"not allowed to {verb} {what} on {self._host} (HTTP "
+                    f"not allowed to {verb} {what} on {host} (HTTP "
                     f"{err.status}); the job's ServiceAccount needs the Role "
                     "handoff-deployer (get/patch)"
                 ) from err
             raise Unavailable(
-                f"the Kubernetes API at {self._host} answered {err.status} "
-                f"{err.reason} to {verb} {what}"
+                f"the Kubernetes API at {host} answered {err.status} {err.reason} to {verb} {what}"
             ) from err
         except (HTTPError, OSError) as err:
             reason = getattr(err, "reason", None) or err
             raise Unavailable(
-                f"cannot reach the Kubernetes API at {self._host} to {verb} "
-                f"{what}: {_first_line(reason)}"
+                f"cannot reach the Kubernetes API at {host} to {verb} {what}: {_first_line(reason)}"
             ) from err
 
 
