@@ -72,11 +72,14 @@ FROM deps AS project
 
 # Non-editable so the venv holds a real copy of the package and /src can be left behind.
 # The secret is needed again: building the wheel fetches the build backend (setuptools).
+# --reinstall-package: uv keys its cached wheel of a local project on pyproject.toml alone, and
+# the cache mount is shared by every build on the host, so without it an image can ship the
+# code of another checkout (or an older commit) that had the same pyproject.toml.
 COPY jobs ./jobs
 RUN --mount=type=secret,id=ca \
     --mount=type=cache,target=/root/.cache/uv \
     if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca UV_SYSTEM_CERTS=1; fi; \
-    /opt/uv/bin/uv sync --frozen --no-dev --no-editable
+    /opt/uv/bin/uv sync --frozen --no-dev --no-editable --reinstall-package handoff
 
 # Only what installing the project added, laid out at its final paths, so the runtime stage can
 # copy it as its own small layer on top of the unchanged dependency layer: a code change then
