@@ -3,6 +3,8 @@ nothing when the target already serves it."""
 
 from __future__ import annotations
 
+import logging
+
 from jobs.common import chaining
 from jobs.common.connection import connect
 from jobs.common.model_registry import get_version
@@ -10,10 +12,13 @@ from jobs.deployment import preflight, record
 from jobs.deployment.factory import make_target
 from jobs.deployment.settings import Settings
 
+log = logging.getLogger("handoff")
+
 
 def run(settings: Settings) -> int:
     spec = settings.target_spec()
     target = make_target(spec)  # reaches nothing until asked: what follows runs on its path
+    log.info("deploying to the %s target at %s", target.kind, target.endpoint)
     connect()
     production = chaining.production_to_deploy(
         settings.model_name, settings.model_version, settings.idle_without_production

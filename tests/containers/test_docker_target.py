@@ -272,9 +272,3 @@ def test_no_docker_daemon_fails_with_one_line(store: Store, port: int, deploy: A
         "deployment: no Docker daemon reachable at unix:///nonexistent/docker.sock"
     )
     assert len(last) < 300 and "Traceback" not in result.stderr
-
-
-def test_no_production_model_is_a_precondition(store: Store, port: int, deploy: Any):
-    result = deploy(store, port, "--model-name", "nobody_classifier")
-    assert result.returncode == 3, result.stdout + result.stderr
-    assert "no production version yet" in result.stderr.strip().splitlines()[-1]

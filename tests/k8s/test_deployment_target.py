@@ -222,12 +222,3 @@ def test_no_kubernetes_credentials_is_a_config_error(trained: Store, tmp_path: P
         del trained.env["KUBECONFIG"]
     assert result.returncode == 2, result.stderr
     assert "no Kubernetes credentials" in result.stderr.strip().splitlines()[-1]
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("target", ["kubernetes", "docker"])
-def test_no_production_model_is_a_precondition(tmp_path: Path, target: str):
-    cold = Store(local_env(tmp_path), tmp_path)
-    result = cold.job("deployment", "--config", str(CLUSTER_CONFIG), "--target", target)
-    assert result.returncode == 3, result.stderr
-    assert "no production version yet" in result.stderr.strip().splitlines()[-1]
