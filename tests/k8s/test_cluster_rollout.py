@@ -1,8 +1,8 @@
 """The kubernetes target on a real cluster: rollouts of the serving Deployment, for real.
 
-Runs after tests/k8s/test_cluster.py (same KUBECONFIG), which applies the dev overlay and runs
-the chain, so the serving Deployment exists, is pinned to the production version and a model
-is trained on the in-cluster ZenML server. Then:
+Needs the serving Deployment pinned to a production version of a model trained on the
+in-cluster ZenML server: what tests/k8s/test_cluster.py leaves behind (same KUBECONFIG), or, when
+this module runs alone, what the README walkthrough it then runs first sets up. Then:
 
 - the deployment job (its CronJob, its ServiceAccount and Role) does nothing when production is
   already served;
@@ -38,7 +38,7 @@ from tests.harness.jobs import JOBS
 from tests.harness.servers import free_port
 
 from .manifests import NAMESPACE, kubectl
-from .test_cluster import JOB_TIMEOUT_S, k, wait_for_job
+from .test_cluster import JOB_TIMEOUT_S, k, run_walkthrough, wait_for_job
 
 pytestmark = [
     pytest.mark.cluster,
@@ -67,14 +67,24 @@ def run_job(cronjob: str) -> str:
     return k("logs", f"job/{name}", "--all-containers")
 
 
+def pinned() -> k8s.Pin | None:
+    found = k("get", "deployment", SERVING, "--ignore-not-found", "-o", "name").strip()
+    return k8s.pinned(deployment()) if found else None
+
+
 @pytest.fixture(scope="module")
 def pinned_version() -> str:
-    found = k("get", "deployment", SERVING, "--ignore-not-found", "-o", "name").strip()
-    if not found:
-        pytest.skip(f"no deployment {SERVING} in {NAMESPACE}: run tests/k8s/test_cluster.py first")
-    pin = k8s.pinned(deployment())
-    if pin is None:
-        pytest.skip(f"{SERVING} is not pinned yet: run tests/k8s/test_cluster.py first")
+    """The version the serving Deployment is pinned to. Run alone (the cluster test has not
+    left the chain deployed), this module first runs the README walkthrough itself and waits
+    for the deployment job it starts to pin the serving Deployment."""
+    if pinned() is None:
+        run_walkthrough()
+        deadline = time.monotonic() + JOB_TIMEOUT_S
+        while pinned() is None or k8s.progress(deployment()).state != "complete":
+            assert time.monotonic() < deadline, f"{SERVING} was not rolled out by the chain"
+            time.sleep(5)
+    pin = pinned()
+    assert pin is not None
     return pin.version
 
 
@@ -149,9 +159,9 @@ def test_a_new_production_version_rolls_out_while_the_service_answers(
     assert seen and set(seen) <= {pinned_version, pin.version}, seen
 
 
-def test_pods_that_never_turn_ready_are_rolled_back(service_url: str):
+def test_pods_that_never_turn_ready_are_rolled_back(pinned_version: str, service_url: str):
     served = k8s.pinned(deployment())
-    assert served is not None
+    assert served is not None and served.version == pinned_version
     target = KubernetesTarget(NAMESPACE, SERVING, service_url, ready_timeout_s=90)
     # No such version: its pods start but /readyz never turns 200, so the rollout never ends.
     record = rollout(target, Release(MODEL, "999999", "trained_model"), pd.DataFrame(ROWS))
