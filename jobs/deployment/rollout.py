@@ -59,12 +59,12 @@ def rollout(target: Target[Any], release: Release, rows: pd.DataFrame) -> dict[s
         candidate = target.deploy(plan)
         smoke_test(candidate, rows, release.version)
         target.switch(plan)
-    except Exception as err:  # any failure means: put the old version back
+    except Exception as err:  # noqa: BLE001 - any failure means: put the old version back
         log.error("deploying version %s to %s failed: %s", release.version, target.kind, err)
         record.update(status=ROLLED_BACK, error=_one_line(err))
         try:
             target.restore(before, release, plan)
-        except Exception as again:  # recorded, and the job still exits non-zero
+        except Exception as again:  # noqa: BLE001 - recorded, and the job still exits non-zero
             log.error(
                 "restoring %s on %s failed too: %s",
                 f"version {before.version}" if before else "the previous state",

@@ -387,7 +387,7 @@ def _server_url(environ: Mapping[str, str]) -> str | None:
 def _status(container: Any) -> str:
     try:
         container.reload()
-    except Exception:  # gone is as good as exited
+    except Exception:  # noqa: BLE001 - gone is as good as exited
         return "gone"
     return str(container.status)
 
@@ -395,7 +395,7 @@ def _status(container: Any) -> str:
 def _last_log(container: Any) -> str:
     try:
         lines = container.logs(tail=20).decode(errors="replace").strip().splitlines()
-    except Exception:  # the logs are a courtesy
+    except Exception:  # noqa: BLE001 - the logs are a courtesy
         return "no logs"
     wanted = [line for line in lines if "handoff:" in line or "Error" in line]
     return (wanted or lines or ["no logs"])[-1].strip()[:300]
