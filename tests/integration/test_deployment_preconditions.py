@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import local_env
-from tests.integration.chain import Store
+from tests.harness.runner import last_line, local_runner
 
 pytestmark = pytest.mark.integration
 
@@ -25,18 +24,13 @@ pytestmark = pytest.mark.integration
 def test_no_production_model_is_a_precondition_on_every_target(
     tmp_path: Path, kind: str, endpoint: str
 ):
-    cold = Store(
-        {
-            **local_env(tmp_path),
-            # Neither is reached: the production check comes before anything the target does.
-            "DOCKER_HOST": "unix:///nonexistent/docker.sock",
-            "KUBECONFIG": str(tmp_path / "absent"),
-        },
-        tmp_path,
+    # Neither is reached: the production check comes before anything the target does.
+    cold = local_runner(tmp_path).with_env(
+        DOCKER_HOST="unix:///nonexistent/docker.sock", KUBECONFIG=str(tmp_path / "absent")
     )
     result = cold.job("deployment", "--target", kind)
     assert result.returncode == 3, result.stderr
     assert f"deploying to the {kind} target at {endpoint}" in result.stderr
-    last = result.stderr.strip().splitlines()[-1]
+    last = last_line(result)
     assert "no production version yet; run the training job first" in last and len(last) < 300
     assert not (tmp_path / ".handoff").exists()  # the local target started nothing
