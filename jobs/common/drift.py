@@ -1,0 +1,274 @@
+"""Does tonight's data look like the data the model was trained on? Per-feature drift.
+
+Training records :func:`reference_statistics` of its training features on the model version;
+batch inference feeds each batch of a partition to a :class:`DriftAccumulator` (memory bounded
+whatever the partition's size) and asks it for a :class:`DriftReport` at the end.
+
+Two statistics per feature:
+
+- **PSI**, the population stability index (Siddiqi, *Credit Risk Scorecards*, Wiley 2006, ch. 8;
+  its properties: Yurdakul, "Statistical properties of population stability index", Western
+  Michigan University, 2018): with the training data cut into bins at its deciles, ``e_i`` the
+  training share and ``a_i`` the partition's share of bin ``i``,
+  ``PSI = sum_i (a_i - e_i) * ln(a_i / e_i)`` — the symmetrised Kullback-Leibler divergence
+  (Jeffreys), computed here as ``rel_entr(a, e) + rel_entr(e, a)`` with ``scipy.special``. Shares
+  are floored at ``EPSILON`` so an empty bin does not make it infinite. Rule of thumb: < 0.1 no
+  shift, 0.1-0.25 moderate, > 0.25 major.
+- **KS**, the Kolmogorov-Smirnov statistic ``D = sup_x |F_n(x) - F(x)|`` of the partition's values
+  against the training distribution ``F`` (Massey, "The Kolmogorov-Smirnov test for goodness of
+  fit", JASA 46(253), 1951), with its p-value, by ``scipy.stats.kstest``. ``F`` is the training
+  data's quantile function recorded at ``QUANTILES`` points, interpolated linearly; ``F_n`` is a
+  uniform sample of at most ``sample_size`` rows of the partition.
+
+A feature has drifted when its PSI reaches the threshold AND the KS test rejects "same
+distribution" at ``ALPHA``: on a partition of a few dozen rows PSI alone is noise (its expected
+value under no shift is about ``(bins - 1) * (1/n + 1/m)``), and on millions of rows any KS test
+rejects, so each statistic guards the other's weak side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+BINS = 10
+QUANTILES = 41  # every 2.5 %: enough for KS to within ~0.01, small enough for run metadata
+MAX_DISCRETE_VALUES = 2 * QUANTILES  # fewer distinct values: the CDF is recorded exactly
+EPSILON = 1e-4
+ALPHA = 0.01
+DEFAULT_THRESHOLD = 0.2
+SAMPLE_SIZE = 10_000
+METADATA_KEY = "reference_statistics"
+
+
+@dataclass(frozen=True)
+class FeatureReference:
+    """What drift needs to know about one training feature (JSON-able for run metadata)."""
+
+    rows: int
+    mean: float
+    std: float
+    edges: list[float]
+    """Inner bin edges (the deciles, without duplicates); bins are open at both ends."""
+    shares: list[float]
+    """Share of the training rows in each of the ``len(edges) + 1`` bins."""
+    cdf_x: list[float]
+    cdf_p: list[float]
+    """The training CDF at cdf_x: exact at each distinct value of a discrete feature (a step
+    function), at QUANTILES evenly spaced probabilities otherwise (interpolated linearly)."""
+    discrete: bool
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    psi: float
+    ks: float
+    p_value: float
+    rows: int
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    threshold: float
+    features: dict[str, FeatureDrift] = field(default_factory=dict)
+
+    @property
+    def drifted(self) -> list[str]:
+        return [name for name, found in self.features.items() if found.drifted]
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold,
+            "alpha": ALPHA,
+            "drifted": self.drifted,
+            "features": {name: asdict(found) for name, found in self.features.items()},
+        }
+
+
+def reference_statistics(features: pd.DataFrame) -> dict[str, FeatureReference]:
+    """Per numeric feature of the training data; other columns have no drift statistics."""
+    found = {}
+    for name in features.columns:
+        values = _numeric(features[name])
+        if values is None or values.size == 0:
+            continue
+        # Edges at data values (not interpolated): a discrete feature gets no empty bins.
+        deciles = np.linspace(0, 1, BINS + 1)[1:-1]
+        edges = np.unique(np.quantile(values, deciles, method="inverted_cdf"))
+        distinct, counts = np.unique(values, return_counts=True)
+        discrete = distinct.size <= MAX_DISCRETE_VALUES
+        if discrete:
+            cdf_x, cdf_p = distinct, np.cumsum(counts) / values.size
+        else:
+            cdf_p = np.linspace(0, 1, QUANTILES)
+            cdf_x = np.quantile(values, cdf_p)
+        found[str(name)] = FeatureReference(
+            rows=int(values.size),
+            mean=_round(values.mean()),
+            std=_round(values.std()),
+            edges=[_round(e) for e in edges],
+            shares=[_round(s) for s in _counts(values, edges) / values.size],
+            cdf_x=[_round(x) for x in cdf_x],
+            cdf_p=[_round(p) for p in cdf_p],
+            discrete=bool(discrete),
+        )
+    return found
+
+
+def to_metadata(reference: Mapping[str, FeatureReference]) -> dict[str, Any]:
+    return {name: asdict(ref) for name, ref in reference.items()}
+
+
+def from_metadata(recorded: Mapping[str, Any]) -> dict[str, FeatureReference]:
+    return {name: FeatureReference(**values) for name, values in recorded.items()}
+
+
+class DriftAccumulator:
+    """Drift of one partition, fed batch by batch: bin counts (exact) and a bounded sample.
+
+    The sample keeps the rows with the smallest random keys seen so far, so it is a uniform
+    sample of everything fed, whatever the batch sizes, and never holds more than
+    ``sample_size`` values per feature.
+    """
+
+    def __init__(
+        self,
+        reference: Mapping[str, FeatureReference],
+        sample_size: int = SAMPLE_SIZE,
+        seed: int = 0,
+    ) -> None:
+        self.reference = dict(reference)
+        self.sample_size = sample_size
+        self.rows = 0
+        self._random = np.random.default_rng(seed)
+        self._counts = {name: np.zeros(len(ref.edges) + 1) for name, ref in self.reference.items()}
+        self._keys = np.empty(0)
+        self._sample = {name: np.empty(0) for name in self.reference}
+
+    def update(self, batch: pd.DataFrame) -> None:
+        if missing := [name for name in self.reference if name not in batch.columns]:
+            raise ValueError(f"the batch has no column {missing[0]!r} of the training data")
+        if len(batch) == 0:
+            return
+        self.rows += len(batch)
+        keys = np.concatenate([self._keys, self._random.random(len(batch))])
+        keep = np.argsort(keys)[: self.sample_size]
+        self._keys = keys[keep]
+        for name in self.reference:
+            values = batch[name].to_numpy(dtype=float)
+            self._counts[name] += _counts(values, np.asarray(self.reference[name].edges))
+            self._sample[name] = np.concatenate([self._sample[name], values])[keep]
+
+    def report(self, threshold: float = DEFAULT_THRESHOLD) -> DriftReport:
+        from scipy import special, stats
+
+        features = {}
+        for name, ref in self.reference.items():
+            total = self._counts[name].sum()
+            if total == 0:
+                continue
+            actual = np.clip(self._counts[name] / total, EPSILON, None)
+            expected = np.clip(np.asarray(ref.shares), EPSILON, None)
+            psi = float(
+                np.sum(special.rel_entr(actual, expected) + special.rel_entr(expected, actual))
+            )
+            ks = (
+                # scipy's one-sample test assumes a continuous F; the two-sample test handles
+                # ties, and a discrete feature's training values are known exactly.
+                stats.ks_2samp(self._sample[name], _discrete_values(ref))
+                if ref.discrete
+                else stats.kstest(self._sample[name], _reference_cdf(ref))
+            )
+            features[name] = FeatureDrift(
+                psi=_round(psi),
+                ks=_round(float(ks.statistic)),
+                p_value=float(ks.pvalue),
+                rows=int(total),
+                drifted=bool(psi >= threshold and ks.pvalue < ALPHA),
+            )
+        return DriftReport(threshold, features)
+
+
+def detect(
+    reference: Mapping[str, FeatureReference],
+    data: pd.DataFrame,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> DriftReport:
+    """Drift of a whole table at once (one batch)."""
+    accumulator = DriftAccumulator(reference)
+    accumulator.update(data)
+    return accumulator.report(threshold)
+
+
+def _reference_cdf(ref: FeatureReference) -> Any:
+    x, p = np.asarray(ref.cdf_x), np.asarray(ref.cdf_p)
+    # Ties among the quantiles (a jump) would make np.interp pick one side; keep the top.
+    unique, last = np.unique(x[::-1], return_index=True)
+    return lambda v: np.interp(v, unique, p[::-1][last], left=0.0, right=1.0)
+
+
+def _discrete_values(ref: FeatureReference, at_most: int = 100_000) -> np.ndarray:
+    """The training values of a discrete feature, rebuilt from its CDF (scaled to at_most)."""
+    shares = np.diff(np.concatenate([[0.0], ref.cdf_p]))
+    counts = np.round(shares * min(ref.rows, at_most)).astype(int)
+    return np.repeat(np.asarray(ref.cdf_x), counts)
+
+
+def _counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Rows per bin: bin i holds edges[i-1] < x <= edges[i] (open-ended first and last bins)."""
+    bins = np.searchsorted(edges, values, side="left")
+    return np.bincount(bins, minlength=len(edges) + 1).astype(float)
+
+
+def _numeric(column: pd.Series) -> np.ndarray | None:
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return None
+    values = column.to_numpy(dtype=float)
+    return values[np.isfinite(values)]
+
+
+def _round(value: float) -> float:
+    return float(f"{float(value):.6g}")
+
+
+def picture(report: DriftReport, subtitle: str) -> str:
+    """The drift of one partition as a self-contained HTML page (a ZenML visualization)."""
+    from jobs.common import pictures
+
+    names = list(report.features)
+    drifted = report.drifted
+    summary = (
+        f"drifted: {', '.join(drifted)}" if drifted else "no feature drifted"
+    ) + f" (PSI >= {report.threshold:g} and KS p-value < {ALPHA:g})"
+    return pictures.page(
+        "Feature drift",
+        pictures.section(
+            "Population stability index per feature",
+            pictures.bars(
+                [(name, report.features[name].psi) for name in names],
+                limit=report.threshold,
+                highlight=drifted,
+            ),
+            note=summary,
+        ),
+        pictures.section(
+            "Per feature",
+            pictures.table(
+                ["feature", "PSI", "KS statistic", "KS p-value", "rows", "drifted"],
+                [
+                    [name, f.psi, f.ks, f"{f.p_value:.3g}", f.rows, "yes" if f.drifted else "no"]
+                    for name, f in report.features.items()
+                ],
+                classes=[
+                    ["", "", "", "", "", "bad" if f.drifted else "good"]
+                    for f in report.features.values()
+                ],
+            ),
+        ),
+        subtitle=subtitle,
+    )

@@ -1,0 +1,96 @@
+"""Per-feature drift: the training distribution again is no drift, a shifted feature is named."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jobs.common import drift
+
+
+def table(rows: int, seed: int, shift: dict[str, float] | None = None) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "normal": rng.normal(5.0, 1.0, rows),
+            "skewed": rng.lognormal(0.0, 0.8, rows),
+            "count": rng.poisson(3, rows).astype("int64"),
+        }
+    )
+    for name, by in (shift or {}).items():
+        frame[name] = frame[name] + by
+    return frame
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, drift.FeatureReference]:
+    # what training records, read back the way batch inference reads it
+    recorded = json.loads(json.dumps(drift.to_metadata(drift.reference_statistics(table(5000, 1)))))
+    return drift.from_metadata(recorded)
+
+
+def test_a_partition_from_the_training_distribution_has_no_drift(reference):
+    small = drift.detect(reference, table(60, seed=60))
+    assert small.drifted == [], small.features  # PSI of 60 rows is noisy; KS holds it back
+    large = drift.detect(reference, table(3000, seed=3000))
+    assert large.drifted == [], large.features
+    assert all(found.psi < 0.05 for found in large.features.values())
+    assert set(large.features) == {"normal", "skewed", "count"}
+
+
+def test_shifted_features_are_named(reference):
+    report = drift.detect(reference, table(2000, 2, shift={"normal": 1.0, "count": 2}))
+    assert report.drifted == ["normal", "count"]
+    assert report.features["normal"].psi > 0.25 and report.features["normal"].ks > 0.3
+    assert not report.features["skewed"].drifted
+
+
+def test_a_small_shift_below_the_threshold_is_not_drift(reference):
+    report = drift.detect(reference, table(2000, 3, shift={"normal": 0.1}))
+    assert "normal" not in report.drifted
+    assert 0 < report.features["normal"].psi < drift.DEFAULT_THRESHOLD
+
+
+def test_batches_give_the_same_answer_as_the_whole_table(reference):
+    data = table(4000, 4, shift={"skewed": 1.5})
+    whole = drift.detect(reference, data)
+    accumulator = drift.DriftAccumulator(reference, sample_size=1000)
+    for start in range(0, len(data), 333):
+        accumulator.update(data.iloc[start : start + 333])
+    batched = accumulator.report()
+    assert batched.drifted == whole.drifted == ["skewed"]
+    for name, found in whole.features.items():
+        assert batched.features[name].psi == found.psi, "bin counts are exact"
+        assert batched.features[name].rows == 4000
+        assert abs(batched.features[name].ks - found.ks) < 0.05, "a 1000-row sample is close"
+
+
+def test_the_report_is_plain_json_for_run_metadata(reference):
+    recorded = drift.detect(reference, table(500, 5, shift={"normal": 2.0})).to_metadata()
+    again = json.loads(json.dumps(recorded))
+    assert again["drifted"] == ["normal"]
+    assert again["features"]["normal"]["drifted"] is True
+    assert set(again["features"]["skewed"]) == {"psi", "ks", "p_value", "rows", "drifted"}
+
+
+def test_a_constant_or_missing_feature():
+    reference = drift.reference_statistics(pd.DataFrame({"flag": [1.0] * 100, "name": ["a"] * 100}))
+    assert list(reference) == ["flag"], "only numeric features have statistics"
+    assert drift.detect(reference, pd.DataFrame({"flag": [1.0] * 50})).drifted == []
+    assert drift.detect(reference, pd.DataFrame({"flag": [2.0] * 50})).drifted == ["flag"]
+    with pytest.raises(ValueError, match="'flag'"):
+        drift.detect(reference, pd.DataFrame({"other": [1.0]}))
+
+
+def test_the_drift_picture_names_the_drifted_features(reference):
+    import re
+
+    report = drift.detect(reference, table(1000, 6, shift={"skewed": 3.0}))
+    html = drift.picture(report, "iris_predictions partition 2026-11-25")
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert "drifted: skewed" in text and "partition 2026-11-25" in text
+    assert 'fill="#dc2626"><title>skewed' in html, "the drifted feature's bar is red"
+    assert 'fill="#2563eb"><title>normal' in html
