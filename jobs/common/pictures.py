@@ -72,7 +72,7 @@ def bars(
     highlight: Iterable[str] = (),
     scale: float | None = None,
 ) -> str:
-    """A horizontal bar chart with a dashed line at ``limit``; bars named in ``highlight`` are red."""
+    """Horizontal bars with a dashed line at ``limit``; bars named in ``highlight`` are red."""
     highlight = set(highlight)
     top = max([scale or 0.0, limit or 0.0, *(v for _, v in values), 1e-9])
     width, left, row = 640, 170, 26
