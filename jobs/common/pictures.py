@@ -30,6 +30,15 @@ def page(title: str, *sections: str, subtitle: str = "") -> str:
     )
 
 
+def side_by_side(*sections: str) -> str:
+    """Sections next to each other where the frame is wide enough (the dashboard's is short)."""
+    return (
+        '<div style="display: flex; flex-wrap: wrap; gap: 0 32px; align-items: flex-start">'
+        + "".join(sections)
+        + "</div>"
+    )
+
+
 def section(heading: str, *parts: str, note: str = "") -> str:
     text = f'<p class="note">{escape(note)}</p>' if note else ""
     return f"<section><h2>{escape(heading)}</h2>{text}{''.join(parts)}</section>"

@@ -4,7 +4,7 @@ from zenml import pipeline
 from zenml.client import Client
 
 from jobs.training.params import TrainingParams
-from jobs.training.steps import evaluate_model, promote_model, train_model
+from jobs.training.steps import evaluate_model, promote_model, report_evaluation, train_model
 
 
 @pipeline(enable_cache=False)
@@ -17,4 +17,5 @@ def training(params: TrainingParams) -> None:
     test = client.get_artifact_version(name_id_or_prefix=params.testing.id)
     model = train_model(train, params)
     metrics = evaluate_model(model, train, test, params)
-    promote_model(metrics, params)
+    decision = promote_model(metrics, params)
+    report_evaluation(model, test, decision, params)

@@ -75,7 +75,8 @@ def render(
             judged,
             limit=threshold,
             limit_label="threshold",
-            highlight=[label for label, value in judged[:1] if not value >= threshold],
+            # the candidate is red when it did not earn production
+            highlight=[judged[0][0]] if decision.get("stage") != "production" else [],
             scale=1.0,
         ),
         note=f"decision: {decision.get('stage', 'unknown')} — {decision.get('reason', '')}",
@@ -101,5 +102,5 @@ def render(
         ),
     )
     return pictures.page(
-        TITLE, verdict, confusion, scores, subtitle=f"{model} version {version} on {testing}"
+        TITLE, verdict, pictures.side_by_side(confusion, scores), subtitle=f"{model} version {version} on {testing}"
     )

@@ -9,9 +9,11 @@ from sklearn.base import ClassifierMixin
 from zenml import ArtifactConfig, get_step_context, log_metadata, step
 from zenml.config.retry_config import StepRetryConfig
 from zenml.enums import ArtifactType
+from zenml.types import HTMLString
 
-from jobs.common import model_registry
+from jobs.common import drift, model_registry
 from jobs.common.data_contract import feature_schema
+from jobs.training import report
 from jobs.training.model import build, fit, score
 from jobs.training.params import TrainingParams
 
@@ -40,6 +42,9 @@ def evaluate_model(
             "target_column": params.target_column,
             "classes": [str(c) for c in model.classes_],
             "datasets": {"training": params.training.record(), "testing": params.testing.record()},
+            drift.METADATA_KEY: drift.to_metadata(
+                drift.reference_statistics(train.drop(columns=[params.target_column]))
+            ),
         },
         infer_model=True,
     )
@@ -60,4 +65,20 @@ def promote_model(
         params.metric,
         params.threshold,
         decided_by=f"training pipeline run {context.pipeline_run.name}",
+    )
+
+
+@step
+def report_evaluation(
+    model: ClassifierMixin,
+    test: pd.DataFrame,
+    decision: dict[str, Any],
+    params: TrainingParams,
+) -> Annotated[HTMLString, "evaluation_report"]:
+    """The dashboard's picture of this evaluation: on the run and on the model version."""
+    candidate = get_step_context().model
+    evaluation = report.evaluate(model, test, params.target_column)
+    testing = f"{params.testing.name}:{params.testing.version}"
+    return HTMLString(
+        report.render(evaluation, decision, candidate.name, str(candidate.number), testing)
     )
