@@ -11,16 +11,18 @@ says so with :func:`bind`. ZenML's own lines are JSON too (``ZENML_CONSOLE_LOGGI
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TextIO
 
 FORMAT_ENV = "HANDOFF_LOG_FORMAT"
 FIELDS = ("time", "level", "job", "run", "model", "version", "partition", "message")
@@ -30,6 +32,8 @@ _context: ContextVar[Mapping[str, Any]] = ContextVar(
 )
 # The attributes every LogRecord has; anything else on a record came in through `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 log = logging.getLogger("handoff")
 
@@ -45,6 +49,12 @@ def configure(job: str | None = None) -> None:
     if json_enabled():
         # ZenML reads this once on import (after us): its own lines become JSON objects too.
         os.environ.setdefault("ZENML_CONSOLE_LOGGING_FORMAT", "json")
+        # Whatever else reaches stdout/stderr (a job's result line, a library's warning) is
+        # wrapped into a JSON line, so a log search never meets a line it cannot parse.
+        if not isinstance(sys.stdout, JsonLines):
+            sys.stdout = JsonLines(sys.stdout)
+        if not isinstance(sys.stderr, JsonLines):
+            sys.stderr = JsonLines(sys.stderr, level=logging.WARNING)
     logger = logging.getLogger("handoff")
     if not logger.handlers:  # ZenML configures the root logger; ours must not double its lines
         logger.addHandler(logging.StreamHandler())
@@ -97,6 +107,45 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["traceback"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str, separators=(",", ":"))
+
+
+class JsonLines(io.TextIOBase):
+    """A text stream that passes JSON lines through and wraps any other line into one."""
+
+    def __init__(self, stream: TextIO, level: int = logging.INFO) -> None:
+        self._stream, self._level, self._pending = stream, level, ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            if line.strip():
+                self._stream.write(self._as_json(line) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", "utf-8")
+
+    def _as_json(self, line: str) -> str:
+        if line.startswith("{"):
+            try:
+                json.loads(line)
+                return line
+            except ValueError:
+                pass
+        text = _ANSI.sub("", line)
+        record = logging.LogRecord("handoff", self._level, "", 0, text, None, None)
+        return JsonFormatter().format(record)
 
 
 def error_line(job: str, message: str) -> str:

@@ -102,5 +102,8 @@ def render(
         ),
     )
     return pictures.page(
-        TITLE, verdict, pictures.side_by_side(confusion, scores), subtitle=f"{model} version {version} on {testing}"
+        TITLE,
+        verdict,
+        pictures.side_by_side(confusion, scores),
+        subtitle=f"{model} version {version} on {testing}",
     )

@@ -96,3 +96,17 @@ def test_a_failing_job_leaves_one_json_line_in_json_mode():
     (line,) = [json.loads(x) for x in result.stderr.splitlines()]
     assert line["level"] == "error" and line["job"] == "training"
     assert "threshold" in line["message"]
+
+
+def test_plain_lines_on_stdout_become_json_and_json_lines_pass_through():
+    out = io.StringIO()
+    stream = logs.JsonLines(out)
+    zenml_line = '{"timestamp":"x","level":"WARNING","message":"from ZenML"}'
+    print("predicted 150 rows", file=stream)
+    stream.write("\x1b[33mcoloured warning\x1b[0m\n\n" + zenml_line + "\nhalf")
+    stream.write(" a line\n")
+    first, second, third, fourth = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert first["message"] == "predicted 150 rows" and set(logs.FIELDS) <= set(first)
+    assert second["message"] == "coloured warning"
+    assert third == json.loads(zenml_line)
+    assert fourth["message"] == "half a line"
