@@ -28,6 +28,7 @@ rejects, so each statistic guards the other's weak side.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -43,6 +44,10 @@ ALPHA = 0.01
 DEFAULT_THRESHOLD = 0.2
 SAMPLE_SIZE = 10_000
 METADATA_KEY = "reference_statistics"
+log = logging.getLogger("handoff")
+MODES = ("warn", "fail", "off")
+"""What a drifted partition does: ``warn`` logs one line (default), ``fail`` refuses to publish
+(exit 2, nothing visible), ``off`` computes nothing."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +197,28 @@ class DriftAccumulator:
                 drifted=bool(psi >= threshold and ks.pvalue < ALPHA),
             )
         return DriftReport(threshold, features)
+
+
+def enforce(report: DriftReport, mode: str, what: str) -> None:
+    """Apply the configured ``mode`` to a partition's report: refuse, warn in one line, or not."""
+    from jobs.common.errors import BadInput
+
+    drifted = report.drifted
+    if not drifted or mode == "off":
+        return
+    summary = ", ".join(f"{name} (PSI {report.features[name].psi:.2f})" for name in drifted)
+    if mode == "fail":
+        raise BadInput(
+            f"{what}: drift in {summary} passes the threshold {report.threshold:g} "
+            "(drift: fail); nothing was published"
+        )
+    log.warning(
+        "%s: drift in %s passes the threshold %g; published anyway (drift: warn)",
+        what,
+        summary,
+        report.threshold,
+        extra={"drifted": drifted},
+    )
 
 
 def detect(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -94,3 +95,34 @@ def test_the_drift_picture_names_the_drifted_features(reference):
     assert "drifted: skewed" in text and "partition 2026-11-25" in text
     assert 'fill="#dc2626"><title>skewed' in html, "the drifted feature's bar is red"
     assert 'fill="#2563eb"><title>normal' in html
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_fail_refuses_warn_logs_one_line_and_off_says_nothing(reference):
+    from jobs.common.errors import BadInput, ExitCode
+
+    shifted = drift.detect(reference, table(800, 7, shift={"normal": 1.5}))
+    with pytest.raises(BadInput) as refused:
+        drift.enforce(shifted, "fail", "iris_predictions partition 2026-11-25")
+    assert refused.value.exit_code == ExitCode.BAD_INPUT
+    assert "partition 2026-11-25: drift in normal (PSI" in str(refused.value)
+
+    logger, collect = logging.getLogger("handoff"), Collect()
+    logger.addHandler(collect)
+    try:
+        drift.enforce(shifted, "warn", "partition 2026-11-25")
+        drift.enforce(shifted, "off", "partition 2026-11-25")
+        drift.enforce(drift.detect(reference, table(800, 8)), "fail", "partition 2026-11-26")
+    finally:
+        logger.removeHandler(collect)
+    (line,) = collect.records
+    assert line.levelname == "WARNING" and "normal" in line.getMessage()
+    assert line.drifted == ["normal"]
