@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.harness import servers
-from tests.integration.chain import WORSE, Store, ok
+from tests.harness.runner import WORSE, JobRunner, bootstrap_stack, ok, server_runner
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path(os.environ.get("HANDOFF_CHROMIUM", "/usr/bin/chromium"))
@@ -44,22 +44,17 @@ def trained(
     zenml_server: servers.ZenMLServer,
     s3_server: servers.S3Server,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Store]:
+) -> Iterator[JobRunner]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium")
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    workdir = tmp_path_factory.mktemp("dashboard")
-    store = Store(servers.job_env(zenml_server, workdir / "config"), workdir, fresh_config=True)
-    boot = {**servers.object_store_env(s3_server, BUCKET), "HANDOFF_CREATE_BUCKET": "true"}
-    store.env.update(boot)
-    ok(store.handoff("stack", "bootstrap"))
-    for key in boot:  # the jobs get no object-store credentials: the stack has them
-        del store.env[key]
-    ok(store.job("feature_engineering"))
-    ok(store.job("training"))  # the champion
-    ok(store.job("training", *WORSE))  # judged against it, stays in staging
-    yield store
+    runner = server_runner(zenml_server, tmp_path_factory.mktemp("dashboard"))
+    bootstrap_stack(runner, s3_server, BUCKET, HANDOFF_CREATE_BUCKET="true")
+    ok(runner.job("feature_engineering"))
+    ok(runner.job("training"))  # the champion
+    ok(runner.job("training", *WORSE))  # judged against it, stays in staging
+    yield runner
 
 
 class Api:
@@ -87,7 +82,7 @@ class Api:
 
 
 def test_the_dashboard_shows_the_evaluation_report_of_a_model_version(
-    trained: Store, zenml_server: servers.ZenMLServer, tmp_path: Path
+    trained: JobRunner, zenml_server: servers.ZenMLServer, tmp_path: Path
 ):
     from playwright.sync_api import sync_playwright
 
