@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +26,7 @@ from tests.containers.docker_support import DOCKER, LOCAL_BASE_IMAGE, REPO, _dae
 from tests.harness import servers
 from tests.harness.runner import WORSE, ok
 from tests.harness.runner import JobRunner as Store
+from tests.harness.traffic import predicted_version, traffic
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(3600)]
 
@@ -188,28 +187,12 @@ def test_a_new_version_takes_over_without_a_failed_request(
     ok(store.handoff("promote", MODEL, "2"))
     [old] = serving(docker_api, port)
 
-    seen: list[str] = []
-    failures: list[str] = []
-    stop = threading.Event()
-
-    def keep_calling() -> None:
-        while not stop.is_set():
-            try:
-                seen.append(predict(port)["version"])
-            except (AssertionError, httpx.HTTPError) as err:
-                failures.append(f"{type(err).__name__}: {err}")
-            time.sleep(0.05)
-
-    caller = threading.Thread(target=keep_calling, daemon=True)
-    caller.start()
-    try:
+    with traffic(predicted_version(f"http://127.0.0.1:{port}/predict")) as calls:
         out = ok(deploy(store, port))
-        time.sleep(1)
-    finally:
-        stop.set()
-        caller.join(timeout=30)
+        calls.wait_for_answers(5)  # some answers after the switch, not a fixed sleep
     assert f"deployed {MODEL} version 2" in out and "(previously 1)" in out
-    assert not failures, failures[:5]
+    assert not calls.failures, calls.failures[:5]
+    seen = calls.seen
     assert seen and seen == sorted(seen) and seen[-1] == "2", seen  # 1s, then 2s, never back
 
     [new] = serving(docker_api, port)
