@@ -7,6 +7,7 @@ Reading and writing the tables themselves is ``jobs.common.tables``.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
@@ -24,8 +25,9 @@ def validate_labelled(df: pd.DataFrame, target: str, source: str) -> FeatureSche
             f"{source}: target column {target!r} is missing (columns: {', '.join(df.columns)}); "
             "set target_column to the label column"
         )
-    if df[target].isna().any():
-        raise BadInput(f"{source}: target column {target!r} has missing values")
+    problem = target_problem(df[target])
+    if problem is not None:
+        raise BadInput(f"{source}: target column {target!r} has {problem}")
     features = df.drop(columns=[target])
     if features.shape[1] == 0:
         raise BadInput(f"{source}: no feature columns besides the target {target!r}")
@@ -63,13 +65,65 @@ def _require_rows(df: pd.DataFrame, source: str) -> None:
 
 
 def _require_numeric(features: pd.DataFrame, source: str) -> None:
-    for name in features.columns:
-        column = features[name]
-        if not ptypes.is_numeric_dtype(column) or ptypes.is_bool_dtype(column):
-            raise BadInput(
-                f"{source}: column {name!r} has dtype {column.dtype}; features must be numeric"
-            )
-        if column.isna().any():
-            raise BadInput(
-                f"{source}: column {name!r} has {int(column.isna().sum())} missing value(s)"
-            )
+    check_values(features, source)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""scikit-learn's trees and forests cast features to float32 and reject anything larger."""
+
+
+def check_values(frame: pd.DataFrame, source: str) -> None:
+    """Reject every value a scikit-learn estimator would reject, before anything is written.
+
+    One call per table, or per batch when a job streams: the first column holding a bad value
+    raises ``BadInput`` naming the column, how many values of the kind it holds, and the kind.
+    """
+    for name in frame.columns:
+        problem = column_problem(frame[name])
+        if problem is not None:
+            raise BadInput(f"{source}: column {name!r} has {problem}")
+
+
+def column_problem(column: pd.Series) -> str | None:
+    """What an estimator would reject in one feature column, with a count; None if nothing."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or not ptypes.is_numeric_dtype(dtype):
+        bad = (
+            sum(not _is_number(v) for v in column) if ptypes.is_object_dtype(dtype) else len(column)
+        )
+        return f"dtype {dtype}: {bad} non-numeric value(s); features must be numeric"
+    if ptypes.is_bool_dtype(dtype):
+        return f"dtype {dtype}: {len(column)} boolean value(s); features must be numeric"
+    if ptypes.is_complex_dtype(dtype):
+        return f"dtype {dtype}: {len(column)} complex value(s); features must be real numbers"
+    missing = int(column.isna().sum())
+    if missing:
+        return f"{missing} missing value(s)"
+    values = column.to_numpy(dtype=np.float64)
+    infinite = int(np.isinf(values).sum())
+    if infinite:
+        return f"{infinite} non-finite value(s) (inf or -inf)"
+    too_large = int((np.abs(values) > FLOAT32_MAX).sum())
+    if too_large:
+        return f"{too_large} value(s) beyond float32's range (|x| > {FLOAT32_MAX:.3g})"
+    return None
+
+
+def target_problem(column: pd.Series) -> str | None:
+    """What a classifier would reject in its labels: gaps, non-finite or continuous values."""
+    missing = int(column.isna().sum())
+    if missing:
+        return f"{missing} missing value(s)"
+    if ptypes.is_float_dtype(column.dtype):
+        values = column.to_numpy(dtype=np.float64)
+        infinite = int(np.isinf(values).sum())
+        if infinite:
+            return f"{infinite} non-finite value(s) (inf or -inf)"
+        continuous = int((values != np.round(values)).sum())
+        if continuous:
+            return f"{continuous} continuous value(s) (a fraction); a classifier needs class labels"
+    return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)

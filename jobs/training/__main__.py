@@ -25,6 +25,7 @@ def run(settings: Settings) -> int:
         preflight.resolve(settings.training_dataset, settings.train_version),
         preflight.resolve(settings.testing_dataset, settings.test_version),
     )
+    preflight.check_values(params)
     trained = train(settings.model_name, settings.model_artifact, params)
     record = trained.record
     print(

@@ -65,3 +65,15 @@ def resolve(name: str, version: str | None) -> Dataset:
         DatasetRef(name=found.name, version=str(found.version), id=found.id),
         dict(found.run_metadata),
     )
+
+
+def check_values(params: TrainingParams) -> None:
+    """Both datasets hold only values a classifier takes: one published before the data contract
+    knew a class of bad value is refused here (exit 2), before a model version exists."""
+    from zenml.client import Client
+
+    from jobs.common.data_contract import validate_labelled
+
+    for ref in (params.training, params.testing):
+        frame = Client().get_artifact_version(ref.id).load()
+        validate_labelled(frame, params.target_column, f"{ref.name} version {ref.version}")

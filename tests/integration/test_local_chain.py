@@ -9,6 +9,7 @@ it when it is missing, and reads the store's current state instead of assuming i
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from tests.harness import iris
 from tests.harness.runner import (
+    REPO,
     WORSE,
     JobRunner,
     files_under,
@@ -271,3 +273,54 @@ def test_status_json_validates_against_its_schema_and_says_what_the_text_says(ch
         assert f"{version['number']:>3}  {version['stage'] or 'none':<10}" in text
     if status["predictions"]:
         assert f"{status['predictions']['name']} version {status['predictions']['version']}" in text
+
+
+def test_values_an_estimator_rejects_are_bad_input_in_every_job(chain: LocalChain, tmp_path: Path):
+    """One process per job, each with a value class the old contract let through: a non-finite
+    value published a poisoned dataset, and batch inference crashed after writing."""
+    chain.champion()
+    store = chain.jobs
+    poisoned = tmp_path / "poisoned.csv"
+    poisoned.write_text("a,b,label\n1.0,inf,x\n2.0,1.0,y\n3.0,-inf,x\n4.0,0.5,y\n")
+    for name in ("poison_training_dataset", "poison_testing_dataset"):
+        publish = [sys.executable, "-m", "tests.harness.publish", name, "old", "label"]
+        ok(store._run([*publish, str(poisoned)], PYTHONPATH=str(REPO)))
+    rows = "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n"
+    inputs = tmp_path / "inputs.csv"
+    inputs.write_text(rows + "5.1,3.5,1.4,0.2\n5.1,1e39,1.4,0.2\n6.0,3.0,4.8,1.8\n")
+    artifact_root = store.workdir / "zenml" / "local_stores"
+    before = (
+        files_under(artifact_root),
+        store.stages(),
+        store.probe("artifacts", "iris_predictions"),
+    )
+    cases = [
+        (
+            ["feature_engineering", "--target-column", "label", "--source", str(poisoned)],
+            "poisoned.csv: column 'b' has 2 non-finite value(s)",
+        ),
+        (
+            [
+                "training",
+                "--training-dataset",
+                "poison_training_dataset",
+                "--testing-dataset",
+                "poison_testing_dataset",
+            ],
+            "poison_training_dataset version old: column 'b' has 2 non-finite value(s)",
+        ),
+        (
+            ["batch_inference", "--input", str(inputs)],
+            "inputs.csv: column 'sepal_width_cm' has 1 value(s) beyond float32's range",
+        ),
+    ]
+    for (job, *args), expected in cases:
+        result = store.job(job, *args)
+        last = result.stderr.strip().splitlines()[-1]
+        assert result.returncode == 2 and expected in last, (job, result.returncode, last)
+    after = (
+        files_under(artifact_root),
+        store.stages(),
+        store.probe("artifacts", "iris_predictions"),
+    )
+    assert after == before
