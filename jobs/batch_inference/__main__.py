@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from jobs.batch_inference.settings import Settings
+from jobs.common import stuck_runs
 from jobs.common.connection import connect
 from jobs.common.entrypoint import job_main
 from jobs.common.model_registry import get_version, require_production
@@ -30,15 +31,17 @@ def run(settings: Settings) -> int:
 
     from jobs.batch_inference.pipeline import batch_inference
 
-    run = batch_inference.with_options(
-        model=Model(name=settings.model_name, version=pinned or ModelStages.PRODUCTION),
-        substitutions={"predictions": settings.predictions_artifact},
-    )(
-        input_uri=settings.input,
-        fingerprint=fingerprint,
-        model_artifact=settings.model_artifact,
-        output_uri=settings.output,
-    )
+    with stuck_runs.running("batch_inference") as tags:
+        run = batch_inference.with_options(
+            model=Model(name=settings.model_name, version=pinned or ModelStages.PRODUCTION),
+            substitutions={"predictions": settings.predictions_artifact},
+            tags=tags,
+        )(
+            input_uri=settings.input,
+            fingerprint=fingerprint,
+            model_artifact=settings.model_artifact,
+            output_uri=settings.output,
+        )
     # From this run, not "latest by name": a cached run reuses an older artifact version.
     result = Client().get_pipeline_run(run.id).steps["predict"].output
     meta = result.run_metadata

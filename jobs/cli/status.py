@@ -13,14 +13,18 @@ from typing import Any
 
 from jobs.common.model_registry import PROMOTION_KEY
 from jobs.common.settings import JobSettings
+from jobs.common.stuck_runs import fail_dead_runs
 
 SCHEMA = Path(__file__).with_name("status.schema.json")
+PIPELINES = ("feature_engineering", "training", "batch_inference", "deployment")
 
 
 def collect(names: JobSettings) -> dict[str, Any]:
     from zenml.client import Client
 
     client = Client()
+    # Asked for status, nothing may show as running that nothing runs.
+    failed = [run for p in PIPELINES for run in fail_dead_runs(p, "handoff status")]
     datasets = []
     for artifact in (names.training_dataset, names.testing_dataset):
         found = client.list_artifact_versions(artifact=artifact, sort_by="desc:created", size=5)
@@ -47,6 +51,9 @@ def collect(names: JobSettings) -> dict[str, Any]:
         # version, so "latest version by name" could name predictions of a retired model.
         "predictions": _predictions(client, names.predictions_artifact),
         "endpoints": _endpoints(versions),
+        "failed_runs": [
+            {"pipeline": run.pipeline, "run": run.run, "reason": run.reason} for run in failed
+        ],
     }
 
 
@@ -142,6 +149,9 @@ def render(status: dict[str, Any]) -> list[str]:
                 "    drift: " + (", ".join(drifted) + " drifted" if drifted else "none detected")
             )
 
+    if status.get("failed_runs"):
+        lines.append("  runs left running by a dead job, now marked failed:")
+        lines += [f"    {r['pipeline']} {r['run']}: {r['reason']}" for r in status["failed_runs"]]
     lines.append("  endpoints:")
     for endpoint in status["endpoints"]:
         state = EndpointState(**{k: v for k, v in endpoint.items() if k != "answering"})

@@ -23,7 +23,10 @@ AUTO: Any = object()
 
 
 LOCK_WAIT_S = 300.0
-LOCK_STALE_S = 900.0
+
+
+def lock_name(model_name: str) -> str:
+    return f"handoff-promotion-lock-{model_name}"
 
 
 @contextmanager
@@ -32,40 +35,31 @@ def promotion_lock(model_name: str, wait_s: float = LOCK_WAIT_S) -> Iterator[Non
 
     ZenML archives the old production version and sets the new one in two steps, so two jobs
     promoting at once can both end in production, and each decides against a champion that is
-    about to change. Tag names are unique on the server, so creating a tag is an atomic
-    test-and-set: whoever creates it holds the lock. A lock older than ``LOCK_STALE_S`` belongs
-    to a job that died and is broken.
+    about to change. The lock is a lease (``jobs.common.leases``): it names its holder, is
+    renewed while held, and a holder that died (SIGKILL, OOM) frees it within ``EXPIRY_S``
+    seconds; a live holder, however slow, is never broken.
     """
-    from zenml.client import Client
-    from zenml.exceptions import EntityExistsError
+    from jobs.common import leases
 
-    client = Client()
-    name = f"handoff-promotion-lock-{model_name}"
+    name = lock_name(model_name)
+    observed = leases.Observations()
     deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            tag = client.create_tag(name=name)
-            break
-        except EntityExistsError:
-            try:
-                held = client.get_tag(name, allow_name_prefix_match=False)
-                if (
-                    datetime.now(UTC) - held.created.replace(tzinfo=UTC)
-                ).total_seconds() > LOCK_STALE_S:
-                    client.delete_tag(held.id)
-                    continue
-            except KeyError:
-                continue  # released meanwhile
-            if time.monotonic() > deadline:
-                raise Unavailable(
-                    f"another job has held the promotion lock of {model_name} "
-                    f"for over {wait_s:.0f}s (tag {name})"
-                ) from None
-            time.sleep(0.2 + random.random() * 0.5)
+    while (lease := leases.try_acquire(name, observed)) is None:
+        if time.monotonic() > deadline:
+            raise Unavailable(
+                f"{leases.current_holder(name) or 'another job'} has held the promotion lock of "
+                f"{model_name} for over {wait_s:.0f}s and is still alive (tag {name})"
+            )
+        time.sleep(0.2 + random.random() * 0.5)
     try:
         yield
     finally:
-        client.delete_tag(tag.id)
+        lease.release()
+    if lease.lost:
+        raise Unavailable(
+            f"the promotion lock of {model_name} was broken while held (no renewal reached the "
+            "server for too long); check the model's stages with `handoff status`"
+        )
 
 
 def now() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from jobs.common import chaining
+from jobs.common import chaining, stuck_runs
 from jobs.common.connection import connect
 from jobs.common.model_registry import get_version
 from jobs.deployment import preflight, record
@@ -37,9 +37,10 @@ def run(settings: Settings) -> int:
 
     from jobs.deployment.pipeline import deployment
 
-    deployment.with_options(
-        model=Model(name=settings.model_name, version=ModelStages.PRODUCTION),
-    )(params=settings.parameters(spec, column))
+    with stuck_runs.running("deployment") as tags:
+        deployment.with_options(
+            model=Model(name=settings.model_name, version=ModelStages.PRODUCTION), tags=tags
+        )(params=settings.parameters(spec, column))
     written = get_version(settings.model_name, version).run_metadata.get(
         record.key(target.kind), {}
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from jobs.common import chaining
+from jobs.common import chaining, stuck_runs
 from jobs.common.connection import connect
 from jobs.common.entrypoint import job_main
 from jobs.feature_engineering.settings import Settings
@@ -24,7 +24,8 @@ def run(settings: Settings) -> int:
 
     from jobs.feature_engineering.pipeline import feature_engineering
 
-    pipeline_run = feature_engineering(params=params)
+    with stuck_runs.running("feature_engineering") as tags:
+        pipeline_run = feature_engineering.with_options(tags=tags)(params=params)
     versions = []
     for name in (params.training_dataset, params.testing_dataset):
         published = Client().get_artifact_version(name_id_or_prefix=name)

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from jobs.common import chaining
+from jobs.common import chaining, stuck_runs
 from jobs.common.connection import connect
 from jobs.common.entrypoint import job_main
 from jobs.training.params import TrainingParams
@@ -55,10 +55,14 @@ def train(model_name: str, model_artifact: str, params: TrainingParams) -> Train
     from jobs.common.model_registry import PROMOTION_KEY
     from jobs.training.pipeline import training
 
-    run = training.with_options(
-        model=Model(name=model_name, description="classifier trained by handoff's training job"),
-        substitutions={"model_artifact": model_artifact},
-    )(params=params)
+    with stuck_runs.running("training") as tags:
+        run = training.with_options(
+            model=Model(
+                name=model_name, description="classifier trained by handoff's training job"
+            ),
+            substitutions={"model_artifact": model_artifact},
+            tags=tags,
+        )(params=params)
     version = Client().get_pipeline_run(run.id).model_version
     return Trained(str(run.id), version.number, dict(version.run_metadata.get(PROMOTION_KEY, {})))
 
