@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from jobs.serving.limits import RequestLimits
 from jobs.serving.metrics import ServingMetrics
 from jobs.serving.model import ServedModel
 from jobs.serving.schema import PredictRequest
@@ -65,6 +66,7 @@ def create_app(loader: Callable[[], ServedModel], background: bool = True) -> Fa
 
     app = FastAPI(title="handoff serving", lifespan=lifespan)
     app.middleware("http")(metrics.middleware)
+    app.add_middleware(RequestLimits)  # outermost: refuses oversized bodies before any parsing
 
     def not_ready() -> JSONResponse:
         status = {"status": "failed", "error": slot.error} if slot.error else {"status": "loading"}

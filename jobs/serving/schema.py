@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
-from jobs.common.data_contract import FeatureSchema
+from jobs.common.data_contract import FLOAT32_MAX, FeatureSchema
+
+# What the data contract accepts for training and batch inference: trees reject beyond float32.
+_FLOAT = Annotated[float, Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
+_INT = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
 class PredictRequest(BaseModel):
@@ -17,7 +21,7 @@ class PredictRequest(BaseModel):
 def record_adapter(schema: FeatureSchema) -> TypeAdapter[list[BaseModel]]:
     """One strict field per feature: a missing, extra or non-numeric field is a 422 naming it."""
     fields: dict[str, Any] = {
-        name: (int if dtype.startswith(("int", "uint")) else float, ...)
+        name: (_INT if dtype.startswith(("int", "uint")) else _FLOAT, ...)
         for name, dtype in schema.items()
     }
     # Fields built at run time match none of create_model's typed overloads, and the class it

@@ -6,6 +6,7 @@ process after wrapping two ZenML internals, so the kill lands exactly where aske
 - `before:<step>` / `after:<step>`: a step boundary (ZenML's step launcher);
 - `mid-write:<name>`: inside the first artifact-store write to a file called `<name>`, after
   half of its bytes went out (`KILLPOINT_TRACE=1` prints every write, to pick the largest);
+- `holding-lock`: right after taking the promotion lock, before deciding;
 - `none`: no kill (the same process shape for the rerun).
 
 The process prints `KILLPOINT <point>` to stderr and kills itself with SIGKILL: nothing of the
@@ -69,6 +70,20 @@ def in_an_artifact_write(point: str, filename: str) -> None:
     BaseArtifactStore._add_path_sanitization = sanitize_and_wrap  # type: ignore[method-assign]
 
 
+def holding_the_promotion_lock(point: str) -> None:
+    from jobs.common import leases
+
+    acquire = leases.try_acquire
+
+    def acquire_and_maybe_die(name: str, *args: Any, **kwargs: Any) -> Any:
+        lease = acquire(name, *args, **kwargs)
+        if lease is not None and name.startswith("handoff-promotion-lock-"):
+            die(point)
+        return lease
+
+    leases.try_acquire = acquire_and_maybe_die
+
+
 class _HalfWriter:
     """Passes writes through; at close (all bytes known) flushes half of them, then dies."""
 
@@ -101,5 +116,7 @@ if __name__ == "__main__":
         at_step_boundaries(point)
     elif point.startswith("mid-write:"):
         in_an_artifact_write(point, point.split(":", 1)[1])
+    elif point == "holding-lock":
+        holding_the_promotion_lock(point)
     sys.argv = [f"jobs.{job}", *flags]
     runpy.run_module(f"jobs.{job}", run_name="__main__", alter_sys=True)

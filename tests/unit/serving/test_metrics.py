@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sklearn.tree import DecisionTreeClassifier
@@ -11,18 +10,7 @@ from sklearn.tree import DecisionTreeClassifier
 from jobs.serving.app import create_app
 from jobs.serving.model import ServedModel
 from jobs.serving.schema import record_adapter
-
-SCHEMA = {"sepal_length_cm": "float64", "petal_width_cm": "float64"}
-GOOD = {"sepal_length_cm": 5.1, "petal_width_cm": 0.2}
-
-
-@pytest.fixture
-def client():
-    X = pd.DataFrame([GOOD, {"sepal_length_cm": 6.5, "petal_width_cm": 2.0}])
-    model = DecisionTreeClassifier().fit(X, ["setosa", "virginica"])
-    served = ServedModel("iris_classifier", "7", model, SCHEMA, record_adapter(SCHEMA))
-    with TestClient(create_app(lambda: served, background=False)) as test_client:
-        yield test_client
+from tests.unit.serving.conftest import GOOD, SCHEMA
 
 
 def samples(client: TestClient) -> dict[tuple[str, frozenset], float]:
