@@ -16,7 +16,7 @@ PYTEST := $(VENV)/bin/python -m pytest
 SLOW_TIERS := containers or cluster or faults or browser
 FAST := not integration and not server and not ($(SLOW_TIERS))
 
-.PHONY: help venv run status test-fast test test-containers test-browser test-all lint images bench clean
+.PHONY: help venv run status test-fast test test-containers test-browser faults test-all lint images bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,10 @@ test-containers: venv ## build every image and run the container tests (needs do
 
 test-browser: venv ## the evaluation report in the real ZenML dashboard, in headless chromium
 	$(PYTEST) -m browser -q -s
+
+faults: venv ## the fault battery (kills, server faults, load); writes docs/faults.md
+	$(PYTEST) -m faults -q -p no:cacheprovider
+	@cat docs/faults.md
 
 test-all: venv ## everything CI runs (cluster tests skip without KUBECONFIG)
 	$(PYTEST) -q

@@ -91,6 +91,10 @@ def _death(client: Any, run: Any, observed: leases.Observations) -> str | None:
     try:
         tag = client.get_tag(names[0], allow_name_prefix_match=False, hydrate=False)
     except KeyError:
+        # Released: the job ended. It releases only after its run finished, so a run still
+        # unfinished now (asked again: it may have just finished) was left behind.
+        if _status(client.get_pipeline_run(run.id, hydrate=False)) not in UNFINISHED:
+            return None
         return f"the job that ran it ({_holder(names[0])}) ended without finishing it"
     if not observed.expired(tag):
         return None
@@ -103,6 +107,10 @@ def _death(client: Any, run: Any, observed: leases.Observations) -> str | None:
     )
 
 
+def _status(run_or_step: Any) -> str:
+    return str(getattr(run_or_step.status, "value", run_or_step.status))
+
+
 def _holder(name: str) -> str:
     return name.removeprefix(RUN_LEASE_PREFIX)
 
@@ -113,7 +121,7 @@ def _mark_failed(client: Any, run: Any, reason: str) -> None:
 
     end = datetime.now(UTC).replace(tzinfo=None)
     for step in run.steps.values():
-        if str(getattr(step.status, "value", step.status)) in UNFINISHED:
+        if _status(step) in UNFINISHED:
             client.zen_store.update_run_step(
                 step.id, StepRunUpdate(status=ExecutionStatus.FAILED, end_time=end)
             )

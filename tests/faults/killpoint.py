@@ -6,6 +6,8 @@ process after wrapping two ZenML internals, so the kill lands exactly where aske
 - `before:<step>` / `after:<step>`: a step boundary (ZenML's step launcher);
 - `mid-write:<name>`: inside the first artifact-store write to a file called `<name>`, after
   half of its bytes went out (`KILLPOINT_TRACE=1` prints every write, to pick the largest);
+- `pause-before:<step>` / `pause-write:<name>`: no kill; print the marker and sleep
+  `KILLPOINT_PAUSE_S` (default 5) there, so a test can stop a server at that moment;
 - `holding-lock`: right after taking the promotion lock, before deciding;
 - `none`: no kill (the same process shape for the rerun).
 
@@ -22,6 +24,13 @@ import sys
 from typing import Any
 
 
+def pause(point: str) -> None:
+    import time
+
+    print(f"KILLPOINT {point}", file=sys.stderr, flush=True)
+    time.sleep(float(os.environ.get("KILLPOINT_PAUSE_S", "5")))
+
+
 def die(point: str) -> None:
     print(f"KILLPOINT {point}", file=sys.stderr, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
@@ -36,6 +45,8 @@ def at_step_boundaries(point: str) -> None:
         name = self._invocation_id
         if point == f"before:{name}":
             die(point)
+        if point == f"pause-before:{name}":
+            pause(point)
         result = launch(self)
         if point == f"after:{name}":
             die(point)
@@ -62,6 +73,9 @@ def in_an_artifact_write(point: str, filename: str) -> None:
             if trace:
                 print(f"KILLPOINT write {path}", file=sys.stderr, flush=True)
             if os.path.basename(str(path)) != filename:
+                return handle
+            if point.startswith("pause-write:"):
+                pause(point)
                 return handle
             return _HalfWriter(handle, point)
 
@@ -112,9 +126,9 @@ class _HalfWriter:
 
 if __name__ == "__main__":
     point, job, *flags = sys.argv[1:]
-    if point.startswith(("before:", "after:")):
+    if point.startswith(("before:", "after:", "pause-before:")):
         at_step_boundaries(point)
-    elif point.startswith("mid-write:"):
+    elif point.startswith(("mid-write:", "pause-write:")):
         in_an_artifact_write(point, point.split(":", 1)[1])
     elif point == "holding-lock":
         holding_the_promotion_lock(point)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class ZenMLServer:
     database_path: Path
     log_path: Path
     startup_seconds: float
+    control: ServerControl | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class S3Server:
     secret_key: str
     region: str
     log_path: Path
+    control: ServerControl | None = field(default=None, compare=False, repr=False)
 
     def client(self) -> Any:
         """A boto3 S3 client for this server (path-style: moto has no DNS for bucket hosts)."""
@@ -143,6 +145,58 @@ def _wait_until_ready(
     return time.monotonic() - started
 
 
+@dataclass
+class ServerControl:
+    """Stop, freeze and start a test server again on the same port with the same data (the
+    fault tests restart the ZenML server mid-run and freeze the S3 server mid-write)."""
+
+    name: str
+    command: Sequence[str]
+    env: Mapping[str, str]
+    ready_url: str
+    log_path: Path
+    timeout: float
+    proc: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        """SIGKILL the whole server, as a crashed node would; wait until it is gone."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=STOP_TIMEOUT)
+
+    def start(self) -> float:
+        """Start it again on its port; seconds until it answered."""
+        self.proc = _spawn(self.command, self.env, self.log_path)
+        seconds = _wait_until_ready(
+            self.name, self.proc, self.ready_url, self.log_path, self.timeout
+        )
+        if seconds is None:
+            raise ServerStartError(f"{self.name} could not get its port back; log {self.log_path}")
+        return seconds
+
+    def freeze(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel and never answered."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
+
+def _spawn(
+    command: Sequence[str], env: Mapping[str, str], log_path: Path
+) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            list(command),
+            env=dict(env),
+            cwd=log_path.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @contextlib.contextmanager
 def _serve(
     name: str,
@@ -151,32 +205,28 @@ def _serve(
     ready_url: Callable[[int], str],
     log_path: Path,
     timeout: float,
-) -> Iterator[tuple[int, float]]:
-    """Run `command(port)` until the block exits; yield (port, seconds until ready).
+) -> Iterator[tuple[int, float, ServerControl]]:
+    """Run `command(port)` until the block exits; yield (port, seconds until ready, control).
 
     free_port() can race with another process grabbing the same port before the server binds
     it, so a server that dies with "address already in use" gets another port.
     """
     for _ in range(3):
         port = free_port()
-        with log_path.open("ab") as log:
-            proc = subprocess.Popen(
-                list(command(port)),
-                env=dict(env),
-                cwd=log_path.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        control = ServerControl(
+            name, command(port), env, ready_url(port), log_path, timeout,
+            _spawn(command(port), env, log_path),
+        )  # fmt: skip
         try:
-            seconds = _wait_until_ready(name, proc, ready_url(port), log_path, timeout)
+            seconds = _wait_until_ready(name, control.proc, ready_url(port), log_path, timeout)
             if seconds is None:
                 continue
-            yield port, seconds
+            yield port, seconds, control
             return
         finally:
-            _stop(proc)
+            with contextlib.suppress(ProcessLookupError):  # a frozen server cannot stop
+                os.killpg(control.proc.pid, signal.SIGCONT)
+            _stop(control.proc)
     raise ServerStartError(f"{name} lost its port three times; log {log_path}")
 
 
@@ -250,7 +300,7 @@ def zenml_server(
         lambda port: f"http://{LOOPBACK}:{port}/health",
         log_path,
         startup_timeout,
-    ) as (port, startup_seconds):
+    ) as (port, startup_seconds, control):
         url = f"http://{LOOPBACK}:{port}"
         yield ZenMLServer(
             url=url,
@@ -261,6 +311,7 @@ def zenml_server(
             database_path=database,
             log_path=log_path,
             startup_seconds=startup_seconds,
+            control=control,
         )
 
 
@@ -283,13 +334,14 @@ def s3_server(
         lambda port: f"http://{LOOPBACK}:{port}/moto-api/",
         log_path,
         startup_timeout,
-    ) as (port, _):
+    ) as (port, _, control):
         yield S3Server(
             endpoint_url=f"http://{LOOPBACK}:{port}",
             access_key="handoff-test-key",
             secret_key=secrets.token_hex(16),
             region=region,
             log_path=log_path,
+            control=control,
         )
 
 

@@ -1,0 +1,201 @@
+"""Faults in what the jobs depend on, against a real ZenML server and a real S3 server (moto) on
+loopback: the ZenML server SIGKILLed and restarted in the middle of a run, the S3 server frozen
+(SIGSTOP) while a job writes an artifact. Each: the job ends (0, or 1 with one line naming what
+failed), nothing half-done is visible by name, and the rerun completes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from jobs.common.leases import EXPIRY_S
+from tests.faults.conftest import Case, assert_nothing_half_done, state
+from tests.harness import servers
+from tests.integration.chain import REPO, Store, ok
+
+pytestmark = pytest.mark.faults
+BUCKET = "handoff-faults"
+ARTIFACTS = ["iris_training_dataset", "iris_testing_dataset", "trained_model"]
+PIPELINES = ["feature_engineering", "training"]
+
+
+@pytest.fixture(scope="module")
+def remote(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Store, servers.ZenMLServer, servers.S3Server]]:
+    """A server pair of this module's own: the tests stop them, which must not touch others."""
+    with (
+        servers.zenml_server(tmp_path_factory.mktemp("zenml-restart")) as zenml,
+        servers.s3_server(tmp_path_factory.mktemp("s3-freeze")) as s3,
+    ):
+        workdir = tmp_path_factory.mktemp("dependencies")
+        store = Store(servers.job_env(zenml, workdir / "unused-config"), workdir, fresh_config=True)
+        boot = {**servers.object_store_env(s3, BUCKET), "HANDOFF_CREATE_BUCKET": "true"}
+        store.env.update(boot)
+        ok(store.handoff("stack", "bootstrap"))
+        for key in boot:
+            del store.env[key]
+        ok(store.job("feature_engineering"))
+        ok(store.job("training"))
+        yield store, zenml, s3
+
+
+def start_paused(
+    store: Store, point: str, job: str, pause_s: float
+) -> tuple[subprocess.Popen[str], threading.Event, list[str]]:
+    """Start a job that pauses at `point`; the event is set when it got there."""
+    env = {**store.env, "PYTHONPATH": str(REPO), "KILLPOINT_PAUSE_S": str(pause_s)}
+    env["ZENML_CONFIG_PATH"] = str(store.workdir / f"config-{job}-{time.monotonic_ns()}")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.faults.killpoint", point, job],
+        env=env, cwd=store.workdir, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    there, lines = threading.Event(), []
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith(f"KILLPOINT {point}"):
+                there.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    return proc, there, lines
+
+
+def finish(proc: subprocess.Popen[str], lines: list[str]) -> tuple[int, str, float]:
+    started = time.monotonic()
+    proc.wait(timeout=900)
+    time.sleep(0.2)  # the reader thread drains the pipe
+    return proc.returncode, "".join(lines), time.monotonic() - started
+
+
+def last_line(stderr: str) -> str:
+    return [line for line in stderr.strip().splitlines() if line.strip()][-1]
+
+
+def test_zenml_server_killed_and_restarted_mid_run(remote, case: Case):
+    store, zenml, _ = remote
+    case.fault = "ZenML server SIGKILLed before training's evaluate step, restarted"
+    assert zenml.control is not None
+    proc, there, lines = start_paused(store, "pause-before:evaluate_model", "training", 5)
+    assert there.wait(timeout=600), "".join(lines)[-2000:]
+    down = time.monotonic()
+    zenml.control.kill()
+    time.sleep(3)
+    up_after = zenml.control.start() + 3
+    code, stderr, _ = finish(proc, lines)
+    total = time.monotonic() - down
+    if code == 0:
+        case.saw(f"server down {up_after:.0f}s; the job's retries outlasted it: exit 0")
+    else:
+        assert code == 1, stderr[-2000:]
+        line = last_line(stderr)
+        assert line.startswith("training: ") and len(line) < 400, line
+        case.saw(f"server down {up_after:.0f}s; exit 1 {total:.0f}s after the kill: {line[:120]}")
+    ok(store.job("training"))
+    seen = state(store, ARTIFACTS, PIPELINES)
+    assert_nothing_half_done(seen)
+    assert not seen["locks"]
+    case.saw(f"rerun exit 0; production {seen['production']}")
+    case.nothing_lost()
+
+
+def test_s3_server_frozen_during_an_artifact_write(remote, case: Case):
+    store, _, s3 = remote
+    case.fault = "S3 server frozen (SIGSTOP) as feature engineering writes a dataset"
+    assert s3.control is not None
+    before = servers.list_objects(s3, BUCKET)
+    proc, there, lines = start_paused(store, "pause-write:data.parquet", "feature_engineering", 1)
+    assert there.wait(timeout=600), "".join(lines)[-2000:]
+    s3.control.freeze()
+    try:
+        code, stderr, seconds = finish(proc, lines)
+    finally:
+        s3.control.thaw()
+    assert code == 1, stderr[-2000:]
+    line = last_line(stderr)
+    assert line.startswith("feature_engineering: ") and len(line) < 400, line
+    case.saw(f"exit 1 {seconds:.0f}s after the freeze: {line[:120]}")
+    seen = state(store, ARTIFACTS, PIPELINES)
+    assert_nothing_half_done(seen)
+    ok(store.job("feature_engineering"))
+    after = state(store, ARTIFACTS, PIPELINES)
+    assert_nothing_half_done(after)
+    written = len(servers.list_objects(s3, BUCKET)) - len(before)
+    case.saw(f"S3 thawed; rerun exit 0 ({written} objects written in all)")
+    case.nothing_lost()
+
+
+def test_a_live_slow_holder_keeps_the_lock_and_a_killed_one_frees_it(remote, case: Case):
+    store, _, _ = remote
+    case.fault = "promotion lock: held 3x its expiry by a live job; then its holder SIGKILLed"
+    env = {**store.env, "PYTHONPATH": str(REPO)}
+    env["ZENML_CONFIG_PATH"] = str(store.workdir / "config-holder")
+    hold = [sys.executable, "-m", "tests.faults.hold_lock", "iris_classifier"]
+    slow = subprocess.Popen(
+        [*hold, str(EXPIRY_S * 3), "60"], env=env, cwd=store.workdir,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert slow.stdout is not None and slow.stdout.readline().strip() == "HELD"
+        waiter = store._run([*hold, "0", str(EXPIRY_S * 2)], 600, pythonpath=True)
+        assert waiter.returncode == 1, waiter.stdout + waiter.stderr
+        assert "has held the promotion lock of iris_classifier" in waiter.stderr
+        assert "is still alive" in waiter.stderr
+        out, err = slow.communicate(timeout=600)
+    finally:
+        if slow.poll() is None:
+            slow.kill()
+            slow.wait()
+    assert slow.returncode == 0 and "RELEASED" in out, err[-2000:]
+    case.saw(f"a waiter gave up after {EXPIRY_S * 2:.0f}s naming the live holder; never broken")
+
+    dead = subprocess.Popen(
+        [*hold, "600", "60"], env=env, cwd=store.workdir,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert dead.stdout is not None and dead.stdout.readline().strip() == "HELD"
+    dead.kill()
+    dead.wait()
+    started = time.monotonic()
+    ok(store._run([*hold, "0", "300"], 600, pythonpath=True))
+    freed = time.monotonic() - started
+    assert freed < EXPIRY_S * 3 + 30, freed  # not the quarter of an hour of the old lock
+    case.saw(f"SIGKILLed holder: the next one got the lock {freed:.0f}s later")
+    case.nothing_lost()
+
+
+def test_racing_promotions_end_with_exactly_one_production_version(remote, case: Case):
+    store, _, _ = remote
+    case.fault = "three `handoff promote` of different versions at once"
+    ok(store.job("training", "--classifier", "decision_tree", "--threshold", "0.5"))
+    versions = sorted(store.stages())[-3:]
+    env = {**store.env}
+    racers = []
+    for number in versions:
+        env["ZENML_CONFIG_PATH"] = str(store.workdir / f"config-promote-{number}")
+        racers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "jobs.cli", "promote", "iris_classifier", str(number)],
+                env=dict(env),
+                cwd=store.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+        )
+    results = [(p.wait(timeout=600), p.stderr.read() if p.stderr else "") for p in racers]
+    assert all(code == 0 for code, _ in results), results
+    seen = state(store, ARTIFACTS, PIPELINES)
+    assert_nothing_half_done(seen)
+    assert seen["production"][0] in versions and not seen["locks"]
+    case.saw(f"all three exit 0; production {seen['production']} (exactly one)")
+    case.nothing_lost()

@@ -1,0 +1,140 @@
+"""SIGKILL at every step boundary of every job, while holding the promotion lock, and in the
+middle of writing each job's largest artifact — on ZenML's local store, each job its own process
+as in the cluster. After each kill: production has exactly one version, every artifact visible
+by name loads, no lock is left, and the rerun succeeds at once. At the end, every run a killed job
+left `running` has been marked failed with the reason."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jobs.common.leases import STALE_S
+from tests.conftest import local_env
+from tests.faults.conftest import Case, assert_nothing_half_done, state, unfinished
+from tests.harness.servers import free_port
+from tests.integration.chain import Store, ok, stop_local_serving
+
+pytestmark = pytest.mark.faults
+
+ARTIFACTS = [
+    "iris_training_dataset",
+    "iris_testing_dataset",
+    "trained_model",
+    "iris_predictions",
+]
+PIPELINES = ["feature_engineering", "training", "batch_inference", "deployment"]
+# (job, kill point): each boundary before a step, after the last step, and the largest write.
+POINTS = [
+    ("feature_engineering", "before:build_datasets"),
+    ("feature_engineering", "mid-write:data.parquet"),  # iris_training_dataset, the larger
+    ("feature_engineering", "after:build_datasets"),
+    ("training", "before:train_model"),
+    ("training", "mid-write:artifact.pkl"),  # the trained model
+    ("training", "before:evaluate_model"),
+    ("training", "before:promote_model"),
+    ("training", "holding-lock"),
+    ("training", "after:promote_model"),
+    ("batch_inference", "before:load_features"),
+    ("batch_inference", "mid-write:data.parquet"),  # the stored copy of the input rows
+    ("batch_inference", "before:predict"),
+    ("batch_inference", "after:predict"),
+    ("deployment", "before:deploy_model"),
+    ("deployment", "after:deploy_model"),
+]
+KILLED: list[tuple[str, str]] = []  # (pipeline, run name)
+LAST_KILL = {"at": 0.0}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    workdir = tmp_path_factory.mktemp("kills")
+    store = Store(local_env(workdir), workdir)
+    store.port = free_port()  # type: ignore[attr-defined]
+    for job in ("feature_engineering", "training", "batch_inference"):
+        ok(store.job(job))
+    ok(store.job("deployment", *deploy_flags(store)))
+    yield store
+    stop_local_serving(workdir / ".handoff" / "serving")
+
+
+def deploy_flags(store: Store) -> list[str]:
+    return ["--port", str(store.port)]  # type: ignore[attr-defined]
+
+
+def flags(store: Store, job: str, point: str) -> list[str]:
+    if job == "batch_inference":  # new rows each time: a cached run would write nothing
+        rows = 20 + len(KILLED)
+        table = Path(store.workdir) / f"rows-{rows}.csv"
+        lines = ["sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm"]
+        lines += [f"{5 + i / 100:.2f},3.0,{1 + i / 50:.2f},0.2" for i in range(rows)]
+        table.write_text("\n".join(lines) + "\n")
+        return ["--input", str(table)]
+    if job == "deployment":  # give it work: serve a version other than the one it serves
+        versions = sorted(store.stages())
+        current = store.production()
+        other = next(v for v in reversed(versions) if v != current)
+        ok(store.handoff("promote", "iris_classifier", str(other), "--reason", "fault battery"))
+        return deploy_flags(store)
+    return []
+
+
+@pytest.mark.parametrize(("job", "point"), POINTS, ids=[f"{j}-{p}" for j, p in POINTS])
+def test_sigkill_loses_nothing_and_the_rerun_succeeds_at_once(
+    store: Store, case: Case, job: str, point: str
+):
+    case.fault = f"SIGKILL {job.replace('_', '-')} at {point}"
+    args = flags(store, job, point)
+    killed = store._run(
+        [sys.executable, "-m", "tests.faults.killpoint", point, job, *args], 600, pythonpath=True
+    )
+    LAST_KILL["at"] = time.monotonic()
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert f"KILLPOINT {point}" in killed.stderr
+    seen = state(store, ARTIFACTS, PIPELINES)
+    assert_nothing_half_done(seen)
+    run = seen["runs"][job][0]
+    KILLED.append((job, run["name"]))
+    case.saw(f"killed; right after: production {seen['production']}, run {run['status']}")
+
+    started = time.monotonic()
+    ok(store.job(job, *args))
+    seconds = time.monotonic() - started
+    after = state(store, ARTIFACTS, PIPELINES)
+    assert_nothing_half_done(after)
+    assert not after["locks"], f"promotion lock left behind: {after['locks']}"
+    status = next(r for r in after["runs"][job] if r["name"] == run["name"])
+    case.saw(
+        f"rerun exit 0 in {seconds:.0f}s; production {after['production']}; "
+        f"killed run now {status['status']}"
+    )
+    case.nothing_lost()
+
+
+def test_runs_killed_jobs_left_running_are_marked_failed_with_the_reason(store: Store, case: Case):
+    case.fault = f"runs left `running` by the {len(KILLED)} killed jobs"
+    if not KILLED:
+        pytest.skip("run with the kill cases: it judges the runs they left")
+    # A dead job's lease is judged expired at first sight once STALE_S old on the server clock.
+    time.sleep(max(0.0, LAST_KILL["at"] + STALE_S + 2 - time.monotonic()))
+    status = ok(store.handoff("status"))
+    seen = state(store, ARTIFACTS, PIPELINES)
+    assert not unfinished(seen), f"still running: {unfinished(seen)}"
+    runs = {(p, r["name"]): r for p, rs in seen["runs"].items() for r in rs}
+    reasons = [runs[key]["reason"] or "" for key in KILLED if runs[key]["status"] == "failed"]
+    finished = [key for key in KILLED if runs[key]["status"] == "completed"]
+    assert all(
+        "stopped renewing its lease" in r or "ended without finishing" in r for r in reasons
+    ), reasons
+    assert len(reasons) + len(finished) == len(KILLED)
+    by_status = "by `handoff status`" if "now marked failed" in status else "by the next job"
+    case.saw(
+        f"{len(reasons)} marked failed with the reason (lease expired) {by_status} or by the "
+        f"next job; {len(finished)} had completed before the kill (killed after the last step)"
+    )
+    case.nothing_lost()
