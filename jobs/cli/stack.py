@@ -49,12 +49,12 @@ def store_configuration(settings: StackSettings) -> dict[str, Any]:
         "path": settings.s3_path,
         "authentication_secret": settings.secret_name,
         "client_kwargs": client_kwargs,
-        # An object store that stops answering fails a job within about a minute (exit 1, a
-        # retry may help) instead of botocore's default of minutes per request.
+        # An object store that is down fails a job in seconds (exit 1, a retry may help):
+        # s3fs retries each call 5 times itself, so botocore makes one attempt per call.
         "config_kwargs": {
             "connect_timeout": 5,
             "read_timeout": 20,
-            "retries": {"max_attempts": 2, "mode": "standard"},
+            "retries": {"max_attempts": 1, "mode": "standard"},
         },
     }
 
