@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.integration.chain import REPO, Store
+from tests.harness.runner import REPO, JobRunner
 
 TABLE = REPO / "docs" / "faults.md"
 ROWS: list[tuple[str, str, str]] = []
@@ -61,11 +61,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     TABLE.write_text("\n".join(lines) + "\n")
 
 
-def state(store: Store, artifacts: list[str], pipelines: list[str]) -> dict:
+def state(store: JobRunner, artifacts: list[str], pipelines: list[str]) -> dict:
     result = store._run(
         [sys.executable, "-m", "tests.faults.state", ",".join(artifacts), ",".join(pipelines)],
-        180,
-        pythonpath=True,
+        PYTHONPATH=str(REPO),
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])

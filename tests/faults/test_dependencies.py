@@ -21,7 +21,7 @@ import pytest
 from jobs.common.leases import EXPIRY_S
 from tests.faults.conftest import Case, assert_nothing_half_done, state
 from tests.harness import servers
-from tests.integration.chain import REPO, Store, ok
+from tests.harness.runner import REPO, JobRunner, bootstrap_stack, ok, server_runner
 
 pytestmark = pytest.mark.faults
 BUCKET = "handoff-faults"
@@ -32,26 +32,22 @@ PIPELINES = ["feature_engineering", "training"]
 @pytest.fixture(scope="module")
 def remote(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Store, servers.ZenMLServer, servers.S3Server]]:
+) -> Iterator[tuple[JobRunner, servers.ZenMLServer, servers.S3Server]]:
     """A server pair of this module's own: the tests stop them, which must not touch others."""
     with (
         servers.zenml_server(tmp_path_factory.mktemp("zenml-restart")) as zenml,
         servers.s3_server(tmp_path_factory.mktemp("s3-freeze")) as s3,
     ):
         workdir = tmp_path_factory.mktemp("dependencies")
-        store = Store(servers.job_env(zenml, workdir / "unused-config"), workdir, fresh_config=True)
-        boot = {**servers.object_store_env(s3, BUCKET), "HANDOFF_CREATE_BUCKET": "true"}
-        store.env.update(boot)
-        ok(store.handoff("stack", "bootstrap"))
-        for key in boot:
-            del store.env[key]
+        store = server_runner(zenml, workdir)
+        bootstrap_stack(store, s3, BUCKET, HANDOFF_CREATE_BUCKET="true")
         ok(store.job("feature_engineering"))
         ok(store.job("training"))
         yield store, zenml, s3
 
 
 def start_paused(
-    store: Store, point: str, job: str, pause_s: float
+    store: JobRunner, point: str, job: str, pause_s: float
 ) -> tuple[subprocess.Popen[str], threading.Event, list[str]]:
     """Start a job that pauses at `point`; the event is set when it got there."""
     env = {**store.env, "PYTHONPATH": str(REPO), "KILLPOINT_PAUSE_S": str(pause_s)}
@@ -141,7 +137,7 @@ def test_s3_server_stopped_during_an_artifact_write(remote, case: Case):
     case.nothing_lost()
 
 
-def dataset_versions(store: Store) -> list[dict]:
+def dataset_versions(store: JobRunner) -> list[dict]:
     return state(store, ["iris_training_dataset"], PIPELINES)["artifacts"]["iris_training_dataset"]
 
 
@@ -162,7 +158,7 @@ def test_a_live_slow_holder_keeps_the_lock_and_a_killed_one_frees_it(remote, cas
     )  # fmt: skip
     try:
         assert slow.stdout is not None and held(slow.stdout)
-        waiter = store._run([*hold, "0", str(EXPIRY_S * 2)], 600, pythonpath=True)
+        waiter = store._run([*hold, "0", str(EXPIRY_S * 2)], PYTHONPATH=str(REPO))
         assert waiter.returncode == 1, waiter.stdout + waiter.stderr
         assert "has held the promotion lock of iris_classifier" in waiter.stderr
         assert "is still alive" in waiter.stderr
@@ -182,7 +178,7 @@ def test_a_live_slow_holder_keeps_the_lock_and_a_killed_one_frees_it(remote, cas
     dead.kill()
     dead.wait()
     started = time.monotonic()
-    ok(store._run([*hold, "0", "300"], 600, pythonpath=True))
+    ok(store._run([*hold, "0", "300"], PYTHONPATH=str(REPO)))
     freed = time.monotonic() - started
     assert freed < EXPIRY_S * 3 + 30, freed  # not the quarter of an hour of the old lock
     case.saw(f"SIGKILLed holder: the next one got the lock {freed:.0f}s later")

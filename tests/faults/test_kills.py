@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 from jobs.common.leases import STALE_S
-from tests.conftest import local_env
 from tests.faults.conftest import Case, assert_nothing_half_done, state, unfinished
+from tests.harness.runner import REPO, JobRunner, local_runner, ok, stop_local_serving
 from tests.harness.servers import free_port
-from tests.integration.chain import Store, ok, stop_local_serving
 
 pytestmark = pytest.mark.faults
 
@@ -49,13 +48,14 @@ POINTS = [
 ]
 KILLED: list[tuple[str, str]] = []  # (pipeline, run name)
 LAST_KILL = {"at": 0.0}
+PORT: dict[str, int] = {}
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobRunner]:
     workdir = tmp_path_factory.mktemp("kills")
-    store = Store(local_env(workdir), workdir)
-    store.port = free_port()  # type: ignore[attr-defined]
+    store = local_runner(workdir)
+    PORT["serving"] = free_port()
     for job in ("feature_engineering", "training", "batch_inference"):
         ok(store.job(job))
     ok(store.job("deployment", *deploy_flags(store)))
@@ -63,11 +63,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     stop_local_serving(workdir / ".handoff" / "serving")
 
 
-def deploy_flags(store: Store) -> list[str]:
-    return ["--port", str(store.port)]  # type: ignore[attr-defined]
+def deploy_flags(store: JobRunner) -> list[str]:
+    return ["--port", str(PORT["serving"])]
 
 
-def flags(store: Store, job: str, point: str) -> list[str]:
+def flags(store: JobRunner, job: str, point: str) -> list[str]:
     if job == "batch_inference":  # new rows each time: a cached run would write nothing
         rows = 20 + len(KILLED)
         table = Path(store.workdir) / f"rows-{rows}.csv"
@@ -86,12 +86,12 @@ def flags(store: Store, job: str, point: str) -> list[str]:
 
 @pytest.mark.parametrize(("job", "point"), POINTS, ids=[f"{j}-{p}" for j, p in POINTS])
 def test_sigkill_loses_nothing_and_the_rerun_succeeds_at_once(
-    store: Store, case: Case, job: str, point: str
+    store: JobRunner, case: Case, job: str, point: str
 ):
     case.fault = f"SIGKILL {job.replace('_', '-')} at {point}"
     args = flags(store, job, point)
     killed = store._run(
-        [sys.executable, "-m", "tests.faults.killpoint", point, job, *args], 600, pythonpath=True
+        [sys.executable, "-m", "tests.faults.killpoint", point, job, *args], PYTHONPATH=str(REPO)
     )
     LAST_KILL["at"] = time.monotonic()
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
@@ -116,7 +116,9 @@ def test_sigkill_loses_nothing_and_the_rerun_succeeds_at_once(
     case.nothing_lost()
 
 
-def test_runs_killed_jobs_left_running_are_marked_failed_with_the_reason(store: Store, case: Case):
+def test_runs_killed_jobs_left_running_are_marked_failed_with_the_reason(
+    store: JobRunner, case: Case
+):
     case.fault = f"runs left `running` by the {len(KILLED)} killed jobs"
     if not KILLED:
         pytest.skip("run with the kill cases: it judges the runs they left")

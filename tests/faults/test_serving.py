@@ -21,10 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import local_env
 from tests.faults.conftest import Case
+from tests.harness.runner import JobRunner, local_runner, ok
 from tests.harness.servers import free_port
-from tests.integration.chain import Store, ok
 
 pytestmark = pytest.mark.faults
 CLIENTS = 8
@@ -33,10 +32,10 @@ ROW = {"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "p
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def store(tmp_path_factory: pytest.TempPathFactory) -> JobRunner:
     """Two model versions to switch between."""
     workdir = tmp_path_factory.mktemp("serving-faults")
-    store = Store(local_env(workdir), workdir)
+    store = local_runner(workdir)
     ok(store.job("feature_engineering"))
     ok(store.job("training"))
     ok(store.job("training", "--classifier", "decision_tree", "--threshold", "0.5"))
@@ -44,7 +43,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 @contextlib.contextmanager
-def process(store: Store, args: list[str], name: str) -> Iterator[subprocess.Popen[bytes]]:
+def process(store: JobRunner, args: list[str], name: str) -> Iterator[subprocess.Popen[bytes]]:
     log = (store.workdir / f"{name}.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", *args], env=store.env, cwd=store.workdir, stdout=log,
@@ -68,7 +67,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=20)
 
 
-def serving(store: Store, port: int, version: str) -> contextlib.AbstractContextManager:
+def serving(store: JobRunner, port: int, version: str) -> contextlib.AbstractContextManager:
     args = ["jobs.serving", "--host", "127.0.0.1", "--port", str(port), "--model-version", version]
     return process(store, args, f"serving-{port}")
 
@@ -83,7 +82,9 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise AssertionError(f"{url} never became ready")
 
 
-def test_no_request_fails_while_the_served_version_switches_under_load(store: Store, case: Case):
+def test_no_request_fails_while_the_served_version_switches_under_load(
+    store: JobRunner, case: Case
+):
     case.fault = f"{CLIENTS} clients for {LOAD_S:.0f}s while blue/green switches versions twice"
     router_port, blue, green = free_port(), free_port(), free_port()
     url = f"http://127.0.0.1:{router_port}"
@@ -139,7 +140,7 @@ def test_no_request_fails_while_the_served_version_switches_under_load(store: St
     case.nothing_lost()
 
 
-def test_schemathesis_finds_no_500_and_no_crash(store: Store, case: Case, tmp_path: Path):
+def test_schemathesis_finds_no_500_and_no_crash(store: JobRunner, case: Case, tmp_path: Path):
     case.fault = "schemathesis against the service's own OpenAPI"
     st = os.environ.get("HANDOFF_SCHEMATHESIS") or shutil.which("st")
     if not st:
@@ -166,7 +167,7 @@ def test_schemathesis_finds_no_500_and_no_crash(store: Store, case: Case, tmp_pa
     case.nothing_lost()
 
 
-def test_oversized_and_deeply_nested_requests_are_refused_cleanly(store: Store, case: Case):
+def test_oversized_and_deeply_nested_requests_are_refused_cleanly(store: JobRunner, case: Case):
     case.fault = "100 000 records; JSON nested 100 000 deep"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
