@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,8 +33,10 @@ from jobs.deployment.targets import kubernetes_rollout as k8s
 from jobs.deployment.targets.base import Release
 from jobs.deployment.targets.endpoint import served_version
 from jobs.deployment.targets.kubernetes import KubernetesTarget
+from tests.harness import iris
 from tests.harness.jobs import JOBS
 from tests.harness.servers import free_port
+from tests.harness.traffic import predicted_version, traffic
 
 from .manifests import NAMESPACE, kubectl
 from .test_cluster import JOB_TIMEOUT_S, k, run_walkthrough, wait_for_job
@@ -50,10 +51,6 @@ pytestmark = [
 
 SERVING = JOBS["serving"]
 MODEL = "iris_classifier"
-ROWS = [
-    {"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2},
-    {"sepal_length_cm": 6.7, "sepal_width_cm": 3.0, "petal_length_cm": 5.2, "petal_width_cm": 2.3},
-]
 
 
 def deployment() -> dict[str, Any]:
@@ -121,31 +118,8 @@ def test_a_new_production_version_rolls_out_while_the_service_answers(
     pinned_version: str, service_url: str
 ):
     run_job(JOBS["training"])  # same data, same classifier: at least as good, so promoted
-    failures: list[str] = []
-    seen: list[str] = []
-    stop = threading.Event()
-
-    def keep_calling() -> None:
-        while not stop.is_set():
-            try:
-                response = httpx.post(
-                    f"{service_url}/predict", json={"records": ROWS}, timeout=10, trust_env=False
-                )
-                if response.status_code == 200:
-                    seen.append(response.json()["version"])
-                else:
-                    failures.append(f"{response.status_code}: {response.text[:200]}")
-            except httpx.HTTPError as err:
-                failures.append(f"{type(err).__name__}: {err}")
-            time.sleep(0.2)
-
-    caller = threading.Thread(target=keep_calling, daemon=True)
-    caller.start()
-    try:
+    with traffic(predicted_version(f"{service_url}/predict"), pause_s=0.2) as answers:
         logs = run_job(JOBS["deployment"])
-    finally:
-        stop.set()
-        caller.join(timeout=30)
 
     after = deployment()
     pin = k8s.pinned(after)
@@ -154,8 +128,9 @@ def test_a_new_production_version_rolls_out_while_the_service_answers(
     assert f"deployed {MODEL} version {pin.version} to kubernetes" in logs
     assert k8s.progress(after).state == "complete"
     assert served_version(service_url) == pin.version
-    assert not failures, failures[:5]
+    assert not answers.failures, answers.failures[:5]
     # Old and new pods both answer for a moment (maxSurge 1): either version, never an error.
+    seen = answers.seen
     assert seen and set(seen) <= {pinned_version, pin.version}, seen
 
 
@@ -164,7 +139,7 @@ def test_pods_that_never_turn_ready_are_rolled_back(pinned_version: str, service
     assert served is not None and served.version == pinned_version
     target = KubernetesTarget(NAMESPACE, SERVING, service_url, ready_timeout_s=90)
     # No such version: its pods start but /readyz never turns 200, so the rollout never ends.
-    record = rollout(target, Release(MODEL, "999999", "trained_model"), pd.DataFrame(ROWS))
+    record = rollout(target, Release(MODEL, "999999", "trained_model"), pd.DataFrame(iris.ROWS))
     assert record["status"] == "rolled_back", record
     assert "did not complete within 90s" in record["error"]
     assert record["previous_version"] == served.version and "restore_error" not in record
