@@ -155,7 +155,7 @@ def test_schemathesis_finds_no_500_and_no_crash(store: JobRunner, case: Case, tm
             [st, "run", f"{url}/openapi.json", "--checks", "not_a_server_error",
              "--max-examples", "60", "--no-color", "--report", "junit",
              "--report-dir", str(tmp_path)],
-            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd=tmp_path,
             env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
         )  # fmt: skip
         assert proc.poll() is None, "the service crashed"
