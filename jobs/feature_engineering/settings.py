@@ -7,7 +7,7 @@ from jobs.common.settings import JobSettings
 from jobs.feature_engineering.params import FeatureEngineeringParams, SplitChoice
 
 
-class Settings(JobSettings, SplitChoice):
+class Settings(SplitChoice, JobSettings):
     """The shared keys, the split choice (passed on in ``FeatureEngineeringParams``), and which
     jobs to start afterwards."""
 

@@ -7,7 +7,7 @@ from jobs.common.settings import JobSettings
 from jobs.training.params import ModelChoice
 
 
-class Settings(JobSettings, ModelChoice):
+class Settings(ModelChoice, JobSettings):
     """The shared keys, the model choice (passed on in ``TrainingParams``), which dataset
     versions to train and test on, and which jobs to start after a promotion."""
 
