@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from tests.containers.docker_support import (
     DOCKER,
     LOCAL_BASE_IMAGE,
-    TAG,
+    TAG_PREFIX,
     _daemon_problem,
     _in_ci,
     _run_script,
@@ -19,15 +21,17 @@ from tests.harness.jobs import JOBS, target
 
 
 @pytest.fixture(scope="session")
-def images(request, tmp_path_factory, record_testsuite_property) -> dict[str, str]:
-    """Build every target once; return Dockerfile target name -> image tag."""
+def images(request, tmp_path_factory, record_testsuite_property) -> Iterator[dict[str, str]]:
+    """Build every target once, under this session's own tag; yield Dockerfile target name ->
+    image tag, and untag them afterwards (the layers stay in the build cache)."""
     problem = _daemon_problem()
     if problem:
         if _in_ci():
             pytest.fail(f"CI is set but the container tests cannot run: {problem}")
         pytest.skip(problem)
 
-    env = dict(os.environ, TAG=TAG, DOCKER=DOCKER)
+    session_tag = f"{TAG_PREFIX}-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ, TAG=session_tag, DOCKER=DOCKER)
     logs = tmp_path_factory.mktemp("image-builds")
     base = env.setdefault("BASE_IMAGE", LOCAL_BASE_IMAGE)
     if base == LOCAL_BASE_IMAGE:
@@ -35,7 +39,7 @@ def images(request, tmp_path_factory, record_testsuite_property) -> dict[str, st
         _run_script("build-base-image.sh", logs / "base.log", env, timeout=1800)
     seconds = _run_script("build-images.sh", logs / "images.log", env, timeout=3000)
 
-    tags = {target(job): f"{image}:{TAG}" for job, image in JOBS.items()}
+    tags = {target(job): f"{image}:{session_tag}" for job, image in JOBS.items()}
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     record_testsuite_property("image_build_seconds", round(seconds, 1))
     lines = [f"built {len(tags)} images in {seconds:.0f}s (base {base})"]
@@ -50,4 +54,5 @@ def images(request, tmp_path_factory, record_testsuite_property) -> dict[str, st
             reporter.write_line("")
             for line in lines:
                 reporter.write_line(f"containers: {line}")
-    return tags
+    yield tags
+    docker("image", "rm", "--no-prune", *tags.values(), check=False)

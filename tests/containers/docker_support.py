@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-TAG = "dev"
+# `make images` tags `dev`; the tests build under a tag of their own session (conftest), because
+# the `dev` tags are shared with whatever else builds on this Docker host meanwhile.
+TAG_PREFIX = "test"
 LOCAL_BASE_IMAGE = "handoff-base:py3.11"
 UID = "10001"
 # Each image at most 800 MB uncompressed (issue 8): zenml + scikit-learn + pyarrow with compiled
