@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from jobs.common.connection import server_url
 from jobs.common.errors import BadInput, PreconditionNotMet, Unavailable
 from jobs.common.model_registry import now
 from jobs.deployment.targets.base import Live, Release
@@ -128,7 +129,7 @@ def next_slot(live_slot: str | None) -> str:
 
 def connection_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The ZenML connection a serving container needs, taken from this job's environment."""
-    url = _server_url(environ)
+    url = server_url(environ)
     if not url:
         raise BadInput(
             "the docker target needs a ZenML server (ZENML_STORE_URL=http...): a "
@@ -377,11 +378,6 @@ class DockerTarget:
             container.remove(force=True)
         except NotFound:
             pass
-
-
-def _server_url(environ: Mapping[str, str]) -> str | None:
-    url = environ.get("ZENML_STORE_URL", "")
-    return url if url.startswith(("http://", "https://")) else None
 
 
 def _status(container: Any) -> str:
