@@ -25,7 +25,8 @@ CONNECT_TIMEOUT_S = 10.0
 def server_url(environ: Mapping[str, str] | None = None) -> str | None:
     """The remote server's URL in ``environ`` (default: this process's environment); ZenML
     itself may set a ``sqlite://`` URL for a local store."""
-    url = (os.environ if environ is None else environ).get("ZENML_STORE_URL", "")
+    environ = os.environ if environ is None else environ
+    url = environ.get("ZENML_STORE_URL", "")
     return url if url.startswith(("http://", "https://")) else None
 
 
