@@ -6,6 +6,42 @@ from jobs.common.settings import JobSettings
 
 
 class Settings(JobSettings):
-    input: str = Field("iris", description="'iris' or a .csv/.parquet path or s3:// URI")
-    output: str | None = Field(None, description="optional .csv/.parquet path or URI to write")
-    model_version: str | None = Field(None, description="model version to use; null=production")
+    input: str = Field(
+        "iris",
+        description="'iris', a .csv/.parquet file or folder (path or s3:// URI), or a template "
+        "with {partition}, e.g. s3://bucket/incoming/dt={partition}/",
+    )
+    output: str | None = Field(
+        None, description="optional .csv/.parquet copy of the predictions; may use {partition}"
+    )
+    partition: str | None = Field(None, description="the partition to score, e.g. 2026-11-25")
+    backfill_from: str | None = Field(
+        None,
+        description="backfill: first partition of the range",
+        json_schema_extra={"flag": "--from"},
+    )
+    backfill_to: str | None = Field(
+        None,
+        description="backfill: last partition of the range",
+        json_schema_extra={"flag": "--to"},
+    )
+    partition_format: str = Field("%Y-%m-%d", description="strftime pattern of partition keys")
+    partition_every: str = Field("1d", description="step between two partitions (1d, 1h, ...)")
+    partition_lag: str = Field(
+        "1d", description="a scheduled run scores the partition this long before its time"
+    )
+    partition_timezone: str = Field("UTC", description="zone the partition keys are spelled in")
+    scheduled_time: str | None = Field(
+        None, description="the run's scheduled time (RFC 3339), if not from the Job's name"
+    )
+    job_name: str | None = Field(
+        None, description="the Kubernetes Job's name (downward API); a CronJob's encodes its time"
+    )
+    id_columns: list[str] = Field(
+        default_factory=list, description="input columns copied into the predictions (join keys)"
+    )
+    probabilities: bool = Field(False, description="add one probability column per class")
+    batch_rows: int = Field(131_072, gt=0, description="rows per batch read, checked and scored")
+    model_version: str | None = Field(
+        None, description="a chained start's model version; null = the production version"
+    )

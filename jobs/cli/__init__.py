@@ -1,4 +1,4 @@
-"""`handoff`: run a job, promote or roll back a model, show status, serve, bootstrap a stack.
+"""`handoff`: run or backfill a job, promote or roll back a model, show status, serve, bootstrap.
 
 Jobs never import each other; this command line is the one place that knows them all.
 """
@@ -22,6 +22,8 @@ from jobs.common.errors import run_main
 JOBS = ("feature-engineering", "training", "batch-inference", "deployment")
 """In chain order, spelled as in images and manifests; the Python package is the snake_case."""
 SERVICES = ("serving",)
+BACKFILL_JOBS = ("batch-inference",)
+"""Jobs whose input is partitioned: `handoff backfill <job> --from A --to B`."""
 
 
 def package(job: str) -> str:
@@ -36,6 +38,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = commands.add_parser("run", help="run one job (its own flags follow)")
     run.add_argument("job", choices=JOBS + SERVICES)
     run.add_argument("args", nargs=argparse.REMAINDER)
+
+    backfill = commands.add_parser(
+        "backfill",
+        help="score every missing partition of a range, oldest first",
+        description="handoff backfill batch-inference --from A --to B [the job's own flags]",
+    )
+    backfill.add_argument("job", choices=BACKFILL_JOBS)
+    backfill.add_argument("args", nargs=argparse.REMAINDER, help="--from A --to B, job flags")
 
     chain = commands.add_parser(
         "chain", help="feature engineering and the jobs it starts, each its own process"
@@ -72,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run_job(args.job, args.args)
+    if args.command == "backfill":
+        return _backfill(args.job, args.args)
     if args.command == "serve":
         return _run_job("serving", args.args)
     if args.command == "chain":
@@ -81,6 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_job(job: str, args: Sequence[str]) -> int:
     return int(importlib.import_module(package(job) + ".__main__").main(list(args)))
+
+
+def _backfill(job: str, args: Sequence[str]) -> int:
+    """The job itself backfills (`--from`/`--to` are its flags too); this only insists on both."""
+    flags = argparse.ArgumentParser(prog=f"handoff backfill {job}", add_help=False)
+    flags.add_argument("--from", dest="first", required=True)
+    flags.add_argument("--to", dest="last", required=True)
+    known, rest = flags.parse_known_args(list(args))
+    return _run_job(job, ["--from", known.first, "--to", known.last, *rest])
 
 
 def _chain(config_dir: str | None) -> int:

@@ -47,8 +47,6 @@ def collect(names: JobSettings) -> dict[str, Any]:
         "model": names.model_name,
         "datasets": datasets,
         "versions": [_version(v) for v in versions],
-        # The newest run's output for this dataset: a cached run reuses an older artifact
-        # version, so "latest version by name" could name predictions of a retired model.
         "predictions": _predictions(client, names.predictions_artifact),
         "endpoints": _endpoints(versions),
         "failed_runs": [
@@ -75,25 +73,23 @@ def _version(version: Any) -> dict[str, Any]:
 
 
 def _predictions(client: Any, name: str) -> dict[str, Any] | None:
-    try:
-        pipeline = client.get_pipeline("batch_inference")
-    except KeyError:
+    # One version per (partition, model version), registered only once complete: the newest.
+    found = client.list_artifact_versions(artifact=name, sort_by="desc:created", size=1)
+    if not found.items:
         return None
-    for run in pipeline.get_runs(status="completed", sort_by="desc:created", size=20):
-        output = run.steps["predict"].output
-        if output.name == name:
-            meta = output.run_metadata
-            drift = meta.get("drift") or None
-            return {
-                "name": output.name,
-                "version": str(output.version),
-                "rows": meta.get("rows"),
-                "model_version": meta.get("model_version"),
-                "partition": meta.get("partition"),
-                "run": run.name,
-                "drifted_features": None if drift is None else list(drift.get("drifted", [])),
-            }
-    return None
+    output = found.items[0]
+    meta = output.run_metadata
+    drift = meta.get("drift") or None
+    run = output.producer_pipeline_run_id
+    return {
+        "name": output.name,
+        "version": str(output.version),
+        "rows": meta.get("rows"),
+        "model_version": meta.get("model_version"),
+        "partition": meta.get("partition"),
+        "run": client.get_pipeline_run(run).name if run else "",
+        "drifted_features": None if drift is None else list(drift.get("drifted", [])),
+    }
 
 
 def _endpoints(versions: list[Any]) -> list[dict[str, Any]]:

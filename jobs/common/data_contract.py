@@ -40,8 +40,17 @@ def validate_labelled(df: pd.DataFrame, target: str, source: str) -> FeatureSche
 def validate_features(df: pd.DataFrame, expected: FeatureSchema, source: str) -> None:
     """Rows to predict on: exactly the model's feature columns, numeric, no gaps."""
     _require_rows(df, source)
-    missing = [c for c in expected if c not in df.columns]
-    extra = [c for c in df.columns if c not in expected]
+    require_columns([str(c) for c in df.columns], expected, source)
+    _require_numeric(df, source)
+
+
+def require_columns(
+    columns: list[str], expected: FeatureSchema, source: str, passthrough: tuple[str, ...] = ()
+) -> None:
+    """The model's feature columns and nothing else, besides the ``passthrough`` ones
+    (identifiers copied into the predictions)."""
+    missing = [c for c in (*expected, *passthrough) if c not in columns]
+    extra = [c for c in columns if c not in expected and c not in passthrough]
     if missing:
         raise BadInput(
             f"{source}: missing column(s) {', '.join(map(repr, missing))} "
@@ -52,7 +61,6 @@ def validate_features(df: pd.DataFrame, expected: FeatureSchema, source: str) ->
             f"{source}: unexpected column(s) {', '.join(map(repr, extra))}; "
             f"the model expects exactly {', '.join(map(repr, expected))}"
         )
-    _require_numeric(df, source)
 
 
 def feature_schema(features: pd.DataFrame) -> FeatureSchema:

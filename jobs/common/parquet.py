@@ -1,9 +1,13 @@
-"""DataFrames as one parquet file (pyarrow, snappy): the materializer every handoff job uses.
+"""DataFrames as parquet (pyarrow, snappy): the materializer every handoff job uses.
 
 ZenML's own pandas materializer also writes parquet, but gzip-compressed and with summary
 statistics and sample files computed on every save. Measured here on a 1 M x 20 float frame:
 its save takes 5.2 s plain and 7.4 s with metadata and visualizations, against 0.6 s for a
 pyarrow write and read of the same frame with snappy (`make bench` repeats the job-level figure).
+
+An artifact is a folder of one or more parquet files read in name order as one table: a save
+writes ``data.parquet``; jobs that stream rows they never hold in memory (batch inference)
+write ``part-00000.parquet``, ``part-00001.parquet``, ... and register the folder themselves.
 """
 
 from __future__ import annotations
@@ -18,13 +22,29 @@ from zenml.materializers.base_materializer import BaseMaterializer
 FILENAME = "data.parquet"
 
 
+def part_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
 class DataFrameParquetMaterializer(BaseMaterializer):
     ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (pd.DataFrame,)
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
 
     def load(self, data_type: type[Any]) -> pd.DataFrame:
-        with self.artifact_store.open(os.path.join(self.uri, FILENAME), "rb") as handle:
-            return pd.read_parquet(handle)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        names = sorted(
+            str(n) for n in self.artifact_store.listdir(self.uri) if str(n).endswith(".parquet")
+        )
+        tables = []
+        for name in names:
+            with self.artifact_store.open(os.path.join(self.uri, name), "rb") as handle:
+                tables.append(pq.read_table(handle))
+        if len(tables) == 1:
+            return tables[0].to_pandas()
+        # Parts written by separate writers share one schema except where a part is empty.
+        return pa.concat_tables(tables, promote_options="default").to_pandas()
 
     def save(self, data: pd.DataFrame) -> None:
         with self.artifact_store.open(os.path.join(self.uri, FILENAME), "wb") as handle:

@@ -59,7 +59,11 @@ def add_flags(parser: argparse.ArgumentParser, settings_cls: type[BaseModel]) ->
     """One ``--some-key VALUE`` flag per settings key, so flags and config keys never drift."""
     parser.add_argument("--config", type=Path, help="YAML file of settings (flat mapping)")
     for key, field in settings_cls.model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        # A key may have a shorter flag (backfill_from: --from) besides its own.
+        short = [str(extra["flag"])] if "flag" in extra else []
         parser.add_argument(
+            *short,
             "--" + key.replace("_", "-"),
             dest=key,
             default=None,

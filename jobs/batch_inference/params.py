@@ -1,0 +1,30 @@
+"""What one scoring run is given: one typed object from the plan to the pipeline to its step.
+Plain pydantic, no ZenML and no pandas, so ``--help`` stays fast."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PartitionRun(BaseModel):
+    """One partition scored by one model version, and where everything goes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    partition: str
+    """The key (``2026-11-25``); for an input without ``{partition}``, derived from the input."""
+    input: str
+    """The input with the partition filled in: a file, a folder/prefix, or ``iris``."""
+    output: str | None
+    """The optional copy of the predictions, partition filled in."""
+    model_name: str
+    model_version: int
+    model_artifact: str
+    feature_schema: dict[str, str]
+    """The model version's feature columns and dtypes: what every batch is checked against."""
+    predictions_artifact: str
+    version: str
+    """The predictions artifact's version name: one per (partition, model version)."""
+    id_columns: tuple[str, ...] = ()
+    probabilities: bool = False
+    batch_rows: int = 131_072

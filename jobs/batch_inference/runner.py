@@ -1,0 +1,65 @@
+"""A batch inference run from settings to printed lines: which partitions, skip those done,
+score the rest oldest first, each in its own pipeline run. ZenML is imported where used."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from jobs.batch_inference import plan, publish, scoring
+from jobs.batch_inference.params import PartitionRun
+from jobs.batch_inference.settings import Settings
+from jobs.common.model_registry import require_production
+
+log = logging.getLogger("handoff")
+
+
+def score_requested(settings: Settings, say: Callable[[str], None] = print) -> int:
+    """Score every requested partition that has no predictions by the production model yet."""
+    production = require_production(settings.model_name)
+    schema = production.run_metadata.get("feature_schema", {})
+    keys = plan.requested_keys(settings, scoring.content_key)
+    runs = plan.runs(settings, keys, int(production.number), schema)
+    done = 0
+    for run in runs:
+        found = publish.existing(run)
+        if found is not None:
+            say(
+                f"partition {run.partition} already scored by {run.model_name} version "
+                f"{run.model_version} ({run.predictions_artifact} version {found.version}): "
+                "nothing to do"
+            )
+            continue
+        # Missing input or columns fail here, before a pipeline run or any write.
+        scoring.preflight(run)
+        _run_pipeline(run)
+        published = publish.existing(run)
+        rows = published.run_metadata.get("rows") if published is not None else None
+        say(
+            f"predicted {rows} rows with {run.model_name} version {run.model_version} -> "
+            f"{run.predictions_artifact} version {run.version} (partition {run.partition})"
+            + (f" and {run.output}" if run.output else "")
+        )
+        done += 1
+    if len(runs) > 1:
+        say(f"{done} of {len(runs)} partition(s) scored, {len(runs) - done} already done")
+    return 0
+
+
+def _run_pipeline(run: PartitionRun) -> None:
+    from zenml import Model
+
+    from jobs.batch_inference.pipeline import batch_inference
+
+    # A failing step re-raises its own error, which the job turns into one line and an exit
+    # code; ZenML's orchestrator would also print the traceback (kept for HANDOFF_LOG_LEVEL=DEBUG).
+    quiet = logging.getLogger("zenml.orchestrators")
+    level = quiet.level
+    if not log.isEnabledFor(logging.DEBUG):
+        quiet.setLevel(logging.CRITICAL)
+    try:
+        batch_inference.with_options(model=Model(name=run.model_name, version=run.model_version))(
+            run=run
+        )
+    finally:
+        quiet.setLevel(level)

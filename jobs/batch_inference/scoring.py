@@ -1,0 +1,128 @@
+"""Score one partition in bounded memory: read once, batch by batch, check, predict, write.
+
+No ZenML here. Each batch goes through the ``checks`` (the data contract; drift checks belong
+beside it), then ``predict``, then straight into parquet part files in the folder the caller
+gives and, if asked, into the optional output file — which appears under its name only once it
+is complete. A bad batch anywhere raises ``BadInput``; the caller throws the folder away.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from jobs.batch_inference import predictions
+from jobs.batch_inference.params import PartitionRun
+from jobs.common import streaming
+from jobs.common.data_contract import FeatureSchema, require_columns, validate_features
+from jobs.common.errors import BadInput
+from jobs.common.parquet import part_name
+
+BUILTIN_IRIS = "iris"
+
+BatchCheck = Callable[[pd.DataFrame, str], None]
+"""Called with each batch's feature columns and where the rows are (``file (rows a-b)``);
+raises ``BadInput`` to reject the whole partition."""
+
+
+def contract(schema: FeatureSchema) -> BatchCheck:
+    """The model's data contract: its feature columns, numeric, no gaps."""
+
+    def check(frame: pd.DataFrame, where: str) -> None:
+        validate_features(frame, schema, where)
+
+    return check
+
+
+@dataclass(frozen=True)
+class Scored:
+    rows: int
+    input: dict[str, Any]
+    """Where the input was, its size and identity: recorded instead of a copy."""
+
+
+@dataclass(frozen=True)
+class Input:
+    description: dict[str, Any]
+    columns: dict[str, list[str]]
+    """Each file's column names, read from footers before any row is."""
+    source: streaming.Source | None
+
+    def batches(self, rows: int, columns: Sequence[str]) -> Iterator[streaming.Batch]:
+        if self.source is None:
+            table = pa.Table.from_pandas(predictions.iris_features(), preserve_index=False)
+            yield streaming.Batch(table=table.select(list(columns)), file=BUILTIN_IRIS, first_row=0)
+            return
+        yield from streaming.batches(self.source, rows, columns)
+
+
+def open_input(uri: str) -> Input:
+    if uri == BUILTIN_IRIS:
+        names = list(predictions.iris_features().columns)
+        return Input({"uri": uri, "format": "builtin"}, {uri: names}, None)
+    source = streaming.locate(uri)
+    return Input(source.describe(), streaming.columns_of(source), source)
+
+
+def content_key(uri: str) -> str:
+    """The partition key of an input without ``{partition}``: its content identity."""
+    if uri == BUILTIN_IRIS:
+        return BUILTIN_IRIS
+    return "input-" + streaming.locate(uri).identity[:12]
+
+
+def preflight(run: PartitionRun, model: Any = None) -> Input:
+    """What can be checked before any row is read: the input exists, every file has the
+    model's columns (plus the id columns), the model can give probabilities if asked."""
+    found = open_input(run.input)
+    for where, names in found.columns.items():
+        require_columns(names, run.feature_schema, where, run.id_columns)
+    if run.probabilities and model is not None:
+        predictions.require_probabilities(model, run.model_name)
+    return found
+
+
+def score(run: PartitionRun, model: Any, folder: str, checks: Sequence[BatchCheck] = ()) -> Scored:
+    found = preflight(run, model)
+    features = list(run.feature_schema)
+    checks = [contract(run.feature_schema), *checks]
+    parts = streaming.TableWriter(streaming.join(folder, part_name(0)), "parquet")
+    staged = _staging_name(run.output) if run.output else None
+    copy = streaming.TableWriter(staged, streaming.kind_of(run.output)) if staged else None
+    rows = 0
+    try:
+        for batch in found.batches(run.batch_rows, [*features, *run.id_columns]):
+            frame = predictions.feature_frame(batch.table, features)
+            for check in checks:
+                check(frame, batch.where)
+            ids = batch.table.select(list(run.id_columns)) if run.id_columns else None
+            table = predictions.predict(model, frame, ids, run.probabilities)
+            parts.write(table)
+            if copy:
+                copy.write(table)
+            rows += table.num_rows
+        if rows == 0:
+            raise BadInput(f"{run.input}: the table is empty")
+        parts.close()
+        if copy and staged and run.output:
+            copy.close()
+            streaming.move(staged, run.output)
+    except BaseException:
+        parts.close()
+        if copy and staged:
+            copy.close()
+            streaming.remove_tree(staged)
+        raise
+    return Scored(rows=rows, input=found.description)
+
+
+def _staging_name(output: str) -> str:
+    """A hidden sibling of the output: renamed into place once complete."""
+    head, _, name = output.rstrip("/").rpartition("/")
+    hidden = f".{name}.partial-{uuid.uuid4().hex[:8]}"
+    return f"{head}/{hidden}" if head else hidden

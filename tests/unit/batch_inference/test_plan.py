@@ -1,0 +1,47 @@
+import pytest
+
+from jobs.batch_inference import plan
+from jobs.batch_inference.settings import Settings
+from jobs.common.errors import BadInput
+
+TEMPLATE = "s3://bucket/incoming/dt={partition}/"
+
+
+def keys(**settings) -> list[str]:
+    return plan.requested_keys(Settings(**settings), identity=lambda uri: "input-abc")
+
+
+def test_a_template_input_fills_in_each_requested_partition_and_names_its_version():
+    config = Settings(input=TEMPLATE, output="s3://bucket/out/{partition}.parquet")
+    runs = plan.runs(
+        config, keys(input=TEMPLATE, backfill_from="2026-11-01", backfill_to="2026-11-02"), 4, {}
+    )
+    assert [(r.input, r.output, r.version) for r in runs] == [
+        (
+            "s3://bucket/incoming/dt=2026-11-01/",
+            "s3://bucket/out/2026-11-01.parquet",
+            "2026-11-01_model_4",
+        ),
+        (
+            "s3://bucket/incoming/dt=2026-11-02/",
+            "s3://bucket/out/2026-11-02.parquet",
+            "2026-11-02_model_4",
+        ),
+    ]
+    assert {r.predictions_artifact for r in runs} == {"iris_predictions"}
+
+
+def test_a_plain_input_is_one_partition_named_by_its_content_or_the_given_key():
+    assert keys(input="table.parquet") == ["input-abc"]
+    assert keys(input="table.parquet", partition="2026-11-25") == ["2026-11-25"]
+    with pytest.raises(BadInput, match="needs an input with"):
+        keys(input="table.parquet", backfill_from="2026-11-01", backfill_to="2026-11-02")
+
+
+def test_the_scheduled_job_name_picks_the_partition_before_its_scheduled_day():
+    # 2026-11-26T04:00Z in minutes since the epoch, as the CronJob controller names the Job.
+    assert keys(input=TEMPLATE, job_name="handoff-batch-inference-29927760") == ["2026-11-25"]
+
+
+def test_version_names_are_safe_for_any_key():
+    assert plan.version_name("2026/11/25 04:00", 7) == "2026-11-25-04-00_model_7"
