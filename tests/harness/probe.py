@@ -66,6 +66,15 @@ def last_output(pipeline_and_step: str) -> list[dict[str, Any]]:
     ]
 
 
+def table(name_and_version: str) -> list[dict[str, Any]]:
+    """An artifact version loaded through its materializer, as records."""
+    from zenml.client import Client
+
+    name, version = name_and_version.split(":")
+    frame = Client().get_artifact_version(name_id_or_prefix=name, version=version).load()
+    return frame.to_dict(orient="records")
+
+
 def stacks(_: str) -> list[dict[str, Any]]:
     from zenml.client import Client
 
@@ -95,6 +104,7 @@ if __name__ == "__main__":
                 "artifacts": artifacts,
                 "last_output": last_output,
                 "models": models,
+                "table": table,
                 "stacks": stacks,
                 "components": components,
             }[what](name),
