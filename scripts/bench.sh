@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Time the batch jobs on a 1 M x 20 float table (parquet) on a throwaway local ZenML store.
-# Usage: bash scripts/bench.sh   (from the repo root, after `make venv`)
+# Time the batch jobs on a throwaway local ZenML store, side by side with raw baselines.
+#  - feature engineering and training on a 1 M x 20 float table (parquet);
+#  - batch inference of 1 M and 10 M x 20 rows against the raw streaming floor with the same
+#    model: pyarrow iter_batches -> predict -> ParquetWriter (each its own process, timed with
+#    /usr/bin/time; wall and peak RSS).
+# Usage: bash scripts/bench.sh   (from the repo root, after `make venv`; needs ~4 GB in $TMPDIR)
 set -euo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -9,15 +13,73 @@ export ZENML_CONFIG_PATH=$work/store ZENML_ANALYTICS_OPT_IN=false
 cd "$work"
 "$py" - <<'PY'
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 rng = np.random.default_rng(0)
-df = pd.DataFrame(rng.normal(size=(1_000_000, 20)), columns=[f"f{i}" for i in range(20)])
-df.to_parquet("features.parquet")
-df["label"] = np.where(df.f0 + df.f1 > 0, "a", "b")
-df.to_parquet("labelled.parquet")
+names = [f"f{i}" for i in range(20)]
+
+
+def write(path, rows, labelled=False):
+    # Written in 1 M-row slices: 1 M-row row groups, as pandas/pyarrow write by default.
+    with pq.ParquetWriter(path, pa.schema([(n, pa.float64()) for n in names]
+                          + ([("label", pa.string())] if labelled else []))) as out:
+        for start in range(0, rows, 1_000_000):
+            block = rng.normal(size=(min(1_000_000, rows - start), 20))
+            columns = {n: block[:, i] for i, n in enumerate(names)}
+            if labelled:
+                columns["label"] = np.where(block[:, 0] + block[:, 1] > 0, "a", "b")
+            out.write_table(pa.table(columns))
+
+
+write("labelled.parquet", 1_000_000, labelled=True)
+write("features-1m.parquet", 1_000_000)
+write("features-10m.parquet", 10_000_000)
 PY
-run() { /usr/bin/time -f "  %e s wall, %M KB max RSS" "$py" -m "$@" 2>&1 | grep -E "published|trained|predicted|wall"; }
-echo "feature engineering (1 M rows -> 800 k + 200 k):"; run jobs.feature_engineering --dataset bench --source labelled.parquet --target-column label
-echo "training (logistic regression on 800 k x 20):"; run jobs.training --dataset bench --threshold 0.5
-echo "batch inference (1 M rows):"; run jobs.batch_inference --dataset bench --input features.parquet
+cat > raw_streaming.py <<'PY'
+import pickle
+import sys
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+model = pickle.load(open(sys.argv[1], "rb"))
+writer = None
+for batch in pq.ParquetFile(sys.argv[2]).iter_batches():
+    table = pa.table({"prediction": model.predict(batch.to_pandas())})
+    writer = writer or pq.ParquetWriter(sys.argv[3], table.schema)
+    writer.write_table(table)
+writer.close()
+PY
+timed() { /usr/bin/time -f "%e %M" -o "$work/time" "$py" "$@" > "$work/out" 2>&1 || { cat "$work/out"; exit 1; }
+  read -r wall kb < "$work/time"; echo "$wall $((kb / 1024))"; }
+show() { printf '  %-58s %7s s %7s MB\n' "$1" "$2" "$3"; }
+
+echo "feature engineering (1 M rows -> 800 k + 200 k), training (logistic regression, 800 k x 20):"
+read -r w m < <(timed -m jobs.feature_engineering --dataset bench --source labelled.parquet --target-column label)
+show "python -m jobs.feature_engineering" "$w" "$m"
+read -r w m < <(timed -m jobs.training --dataset bench --threshold 0.5)
+show "python -m jobs.training" "$w" "$m"
+cat > export_model.py <<'PY'
+import pickle
+
+from zenml.client import Client
+
+pickle.dump(Client().get_artifact_version("trained_model").load(), open("model.pkl", "wb"))
+PY
+"$py" export_model.py
+
+echo
+echo "batch inference, same model (wall, peak RSS):"
+for size in 1m 10m; do
+  read -r rw rm < <(timed raw_streaming.py model.pkl "features-$size.parquet" "raw-$size.parquet")
+  show "raw streaming floor, $size rows" "$rw" "$rm"
+  read -r jw jm < <(timed -m jobs.batch_inference --dataset bench --input "features-$size.parquet" --partition "$size")
+  grep -q "predicted" "$work/out" || { cat "$work/out"; exit 1; }
+  show "python -m jobs.batch_inference, $size rows" "$jw" "$jm"
+  eval "raw_$size=$rw job_$size=$jw mem_$size=$jm"
+done
+echo
+awk -v r="$raw_10m" -v j="$job_10m" -v m1="$mem_1m" -v m10="$mem_10m" 'BEGIN {
+  printf "  10 M rows: batch inference takes %.2fx the raw streaming floor (target <= 1.5x)\n", j / r
+  printf "  peak RSS: %d MB at 10 M rows (target <= 1536), %.2fx the 1 M-row figure (target <= 1.2x)\n", m10, m10 / m1 }'

@@ -49,6 +49,13 @@ def requested_keys(settings: Settings, identity: Callable[[str], str]) -> list[s
     return [settings.partition or identity(settings.input)]
 
 
+def is_chained_rescore(settings: Settings) -> bool:
+    """A partitioned input and nothing that names a partition: a start by an upstream job
+    (pinned to its model version), which rescores the newest scored partition."""
+    explicit = settings.partition or settings.backfill_from or settings.backfill_to
+    return partitions.is_template(settings.input) and not (explicit or settings.scheduled_time)
+
+
 def version_name(partition: str, model_version: int) -> str:
     """A version name every store accepts, readable: ``2026-11-25_model_3``."""
     return f"{_UNSAFE.sub('-', partition).strip('-') or 'partition'}_model_{model_version}"

@@ -1,7 +1,7 @@
 """Exactly once per (partition, model version): stage, then register last.
 
 Each attempt streams its predictions into its own folder under the artifact store,
-``<store>/predictions/<artifact>/<version>/<attempt>/part-*.parquet``. Nothing is visible by
+``<store>/<artifact>/<version>/<attempt>/part-*.parquet``. Nothing is visible by
 name until the artifact version ``<artifact>`` / ``<partition>_model_<n>`` is registered,
 pointing at that folder — one request to the ZenML server, made only once every row is
 written. A killed or failed attempt leaves an unregistered folder at most, which the next
@@ -22,7 +22,6 @@ from jobs.batch_inference.params import PartitionRun
 from jobs.common import streaming
 
 log = logging.getLogger("handoff")
-ROOT = "predictions"
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,21 @@ def existing(run: PartitionRun) -> Any | None:
         return None
 
 
+def newest_partition(artifact: str) -> str | None:
+    """The partition of the newest registered predictions, if any."""
+    from zenml.client import Client
+
+    found = Client().list_artifact_versions(
+        artifact=artifact, sort_by="desc:created", size=1, hydrate=True
+    )
+    return str(found.items[0].run_metadata.get("partition")) if found.items else None
+
+
 def attempts_root(run: PartitionRun) -> str:
     from zenml.client import Client
 
     store = Client().active_stack.artifact_store.path
-    return streaming.join(
-        streaming.join(streaming.join(str(store), ROOT), run.predictions_artifact), run.version
-    )
+    return streaming.join(streaming.join(str(store), run.predictions_artifact), run.version)
 
 
 def score_once(

@@ -17,8 +17,24 @@ log = logging.getLogger("handoff")
 def score_requested(settings: Settings, say: Callable[[str], None] = print) -> int:
     """Score every requested partition that has no predictions by the production model yet."""
     production = require_production(settings.model_name)
+    pinned = settings.model_version
+    if pinned and pinned != str(production.number):
+        say(
+            f"{settings.model_name} version {pinned} is no longer production (version "
+            f"{production.number} is); nothing to do"
+        )
+        return 0
     schema = production.run_metadata.get("feature_schema", {})
-    keys = plan.requested_keys(settings, scoring.content_key)
+    if pinned and plan.is_chained_rescore(settings):
+        # Started by training's promotion, not by the schedule: the new model scores the
+        # partition the last run scored (the next scheduled run scores the next one).
+        newest = publish.newest_partition(settings.predictions_artifact)
+        if newest is None:
+            say("no partition has been scored yet; the schedule scores the next one")
+            return 0
+        keys = [newest]
+    else:
+        keys = plan.requested_keys(settings, scoring.content_key)
     runs = plan.runs(settings, keys, int(production.number), schema)
     done = 0
     for run in runs:

@@ -112,6 +112,8 @@ def score(run: PartitionRun, model: Any, folder: str, checks: Sequence[BatchChec
         if copy and staged and run.output:
             copy.close()
             streaming.move(staged, run.output)
+            # What a killed earlier attempt left beside it (a SIGKILL cannot clean up).
+            streaming.remove_siblings(run.output, _STAGING_PREFIX.format(name=_name(run.output)))
     except BaseException:
         parts.close()
         if copy and staged:
@@ -121,8 +123,15 @@ def score(run: PartitionRun, model: Any, folder: str, checks: Sequence[BatchChec
     return Scored(rows=rows, input=found.description)
 
 
+_STAGING_PREFIX = ".{name}.partial-"
+
+
+def _name(uri: str) -> str:
+    return uri.rstrip("/").rpartition("/")[2]
+
+
 def _staging_name(output: str) -> str:
     """A hidden sibling of the output: renamed into place once complete."""
-    head, _, name = output.rstrip("/").rpartition("/")
-    hidden = f".{name}.partial-{uuid.uuid4().hex[:8]}"
+    head = output.rstrip("/").rpartition("/")[0]
+    hidden = _STAGING_PREFIX.format(name=_name(output)) + uuid.uuid4().hex[:8]
     return f"{head}/{hidden}" if head else hidden

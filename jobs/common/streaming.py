@@ -312,6 +312,23 @@ def move(source: str, target: str) -> None:
         os.replace(source, target)
 
 
+def remove_siblings(uri: str, prefix: str) -> None:
+    """Best effort: the files next to ``uri`` whose names start with ``prefix``."""
+    head, _, _ = uri.rstrip("/").rpartition("/")
+    head = head or "."
+    try:
+        if is_remote(uri):
+            store = _store()
+            names = [str(n) for n in store.listdir(head)] if store.isdir(head) else []
+        else:
+            names = os.listdir(head) if os.path.isdir(head) else []
+    except Exception:  # noqa: BLE001 - cleanup must never fail a finished run
+        return
+    for name in names:
+        if name.rsplit("/", 1)[-1].startswith(prefix):
+            remove_tree(join(head, name.rsplit("/", 1)[-1]))
+
+
 def list_folders(uri: str) -> list[str]:
     """The sub-folders of ``uri`` (full paths); empty if it does not exist."""
     if is_remote(uri):

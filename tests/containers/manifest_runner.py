@@ -255,9 +255,11 @@ def resolve_env(
     configmaps: Mapping[str, Mapping[str, str]],
     secrets: Mapping[str, Mapping[str, str]],
     base: Mapping[str, str] | None = None,
+    pod_labels: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The container's environment as the kubelet builds it: `base` (what the kubelet adds),
-    then envFrom in order, then env in order, each later entry winning."""
+    then envFrom in order, then env in order, each later entry winning. The downward API's
+    ``metadata.labels['<key>']`` reads `pod_labels` (a missing label gives an empty value)."""
     where = f"container {container.get('name', '?')}"
     env: dict[str, str] = dict(base or {})
     for source in container.get("envFrom", []):
@@ -282,6 +284,12 @@ def resolve_env(
         elif "secretKeyRef" in source:
             ref = source["secretKeyRef"]
             value = _lookup("Secret", secrets, ref, ref["key"], f"{where} env {name}")
+        elif "fieldRef" in source:
+            path = source["fieldRef"]["fieldPath"]
+            label = re.fullmatch(r"metadata\.labels\['([^']+)'\]", path)
+            if label is None:
+                raise UnsupportedSpec(f"{where} env {name}: fieldRef {path}")
+            value = (pod_labels or {}).get(label[1], "")
         else:
             raise UnsupportedSpec(f"{where} env {name}: valueFrom {sorted(source)}")
         if value is not None:
@@ -484,6 +492,7 @@ def docker_run_args(
     container_name: str | None = None,
     network: str = "host",
     kubelet: Kubelet | None = None,
+    pod_labels: Mapping[str, str] | None = None,
 ) -> list[str]:
     """`docker run` options, image and command for one container of `pod_spec`.
 
@@ -501,7 +510,7 @@ def docker_run_args(
     if unknown:
         raise UnsupportedSpec(f"container {container['name']} fields {sorted(unknown)}")
 
-    env = resolve_env(container, configmaps, secrets, base=kubelet_env(kubelet))
+    env = resolve_env(container, configmaps, secrets, kubelet_env(kubelet), pod_labels)
     command = [expand(str(part), env) for part in container.get("command", [])]
     arguments = [expand(str(part), env) for part in container.get("args", [])]
 

@@ -198,3 +198,13 @@ def test_kubelet_semantics_of_env_and_command():
 )
 def test_quantities(text, expected):
     assert mr.quantity(text) == expected
+
+
+def test_the_downward_api_hands_a_pod_label_to_the_batch_inference_job(objects, configmaps):
+    spec = pod_spec(objects, "CronJob", "handoff-batch-inference")
+    job = "handoff-batch-inference-29927760"
+    labels = {"batch.kubernetes.io/job-name": job}
+    args = mr.docker_run_args(
+        spec, configmaps, SECRETS, IMAGE_MAP, volume_root=Path("/v"), pod_labels=labels
+    )
+    assert mr.env_of(args)["HANDOFF_JOB_NAME"] == job

@@ -22,9 +22,11 @@ What stands in for the cluster:
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -59,6 +61,10 @@ CHAIN = {
     "training": ("CronJob", "handoff-training"),
     "batch-inference": ("CronJob", "handoff-batch-inference"),
 }
+# When the CronJobs "were scheduled": the nightly batch inference scores the day before, which
+# `land_partition` puts where the shipped config says (a template).
+SCHEDULED = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
+PARTITION_KEY = "incoming/iris/dt=2026-11-25/part-0.parquet"
 
 
 @dataclass
@@ -81,9 +87,18 @@ class Cluster:
         (template,) = pod_templates(find(self.objects, kind, name))
         return template["spec"]
 
-    def args(self, kind: str, name: str) -> list[str]:
-        """`docker run` arguments for the workload, with its volumes written for a fresh pod."""
+    def args(self, kind: str, name: str, scheduled: datetime | None = None) -> list[str]:
+        """`docker run` arguments for the workload, with its volumes written for a fresh pod.
+
+        A CronJob's pod gets the labels the Job controller gives it: its Job's name, which the
+        CronJob controller makes from the scheduled minute (``<cronjob>-<unix time / 60>``)."""
         spec = self.pod_spec(kind, name)
+        (template,) = pod_templates(find(self.objects, kind, name))
+        labels = dict(template.get("metadata", {}).get("labels", {}))
+        if kind == "CronJob":
+            moment = scheduled or SCHEDULED
+            job = f"{name}-{int(moment.timestamp()) // 60}"
+            labels |= {"batch.kubernetes.io/job-name": job, "job-name": job}
         self.runs += 1
         volumes = self.workdir / "pods" / f"{self.runs:02d}-{name}"
         mr.write_volumes(spec, self.configmaps, self.secrets, volumes)
@@ -94,6 +109,7 @@ class Cluster:
             self.image_map,
             volume_root=volumes,
             kubelet=self.kubelet,
+            pod_labels=labels,
         )
 
     def run_job(self, kind: str, name: str) -> mr.Finished:
@@ -114,11 +130,21 @@ class Cluster:
         """Reads what the jobs did, from the host, through the same server."""
         return server_runner(self.zenml, self.workdir)
 
+    def land_partition(self) -> None:
+        """Yesterday's features, as an upstream system lands them for the nightly run."""
+        from jobs.common.iris import features
+
+        body = io.BytesIO()
+        features().to_parquet(body, index=False)
+        self.s3.client().put_object(Bucket=self.bucket, Key=PARTITION_KEY, Body=body.getvalue())
+
     def requires(self, step: str) -> None:
         """Run, in chain order, every workload up to and including `step` that has not run
         successfully in this module yet: a test builds the state it needs."""
         for name, (kind, workload) in CHAIN.items():
             if name not in self.done:
+                if name == "batch-inference":
+                    self.land_partition()
                 ok(self.run_job(kind, workload))
                 self.done.add(name)
             if name == step:
@@ -236,10 +262,14 @@ def test_training_job_promotes_its_model(cluster: Cluster):
 
 def test_batch_inference_job(cluster: Cluster):
     cluster.requires("training")
+    cluster.land_partition()
     out = ok(cluster.run_job(*CHAIN["batch-inference"]))
     production = cluster.store().production()
-    assert "iris_predictions" in out
     assert f"with iris_classifier version {production}" in out
+    assert f"iris_predictions version 2026-11-25_model_{production}" in out
+    # A retry pod of the same Job (same name label) finds the partition done.
+    again = ok(cluster.run_job("CronJob", "handoff-batch-inference"))
+    assert "already scored" in again
     cluster.done.add("batch-inference")
 
 

@@ -142,7 +142,7 @@ def test_inference_follows_production_through_promote_and_rollback(
     output = tmp_path / "predictions.csv"
     out = ok(chain.jobs.job("batch_inference", "--output", str(output)))
     assert f"iris_classifier version {champion}" in out
-    first = chain.jobs.probe("last_output", "batch_inference:predict")[0]
+    first = chain.jobs.probe("last_output", "batch_inference:score_partition")[0]
     assert first["metadata"]["model_version"] == str(champion)
     good_predictions = output.read_text()
 
@@ -151,7 +151,7 @@ def test_inference_follows_production_through_promote_and_rollback(
     assert chain.jobs.production() == staging
 
     ok(chain.jobs.job("batch_inference", "--output", str(output)))
-    second = chain.jobs.probe("last_output", "batch_inference:predict")[0]
+    second = chain.jobs.probe("last_output", "batch_inference:score_partition")[0]
     assert second["metadata"]["model_version"] == str(staging)
     assert output.read_text() != good_predictions  # the stump predicts differently
 
@@ -159,11 +159,11 @@ def test_inference_follows_production_through_promote_and_rollback(
     assert f"production is version {champion} again (was {staging})" in out
     assert chain.jobs.production() == champion
     assert chain.jobs.stages()[staging] == "archived"
+    predictions = chain.jobs.probe("artifacts", "iris_predictions")
     out = ok(chain.jobs.job("batch_inference"))
-    assert f"with iris_classifier version {champion} -> iris_predictions" in out
-    again = chain.jobs.probe("last_output", "batch_inference:predict")[0]
-    assert again["metadata"]["model_version"] == str(champion)
-    assert again["cached"] == "cached"  # same rows, same model: ZenML's cache answered
+    # The same rows were scored by this model already: nothing new is written.
+    assert f"already scored by iris_classifier version {champion}" in out
+    assert chain.jobs.probe("artifacts", "iris_predictions") == predictions
 
 
 def test_deployment_serves_production_and_is_idempotent(chain: LocalChain):

@@ -133,5 +133,5 @@ def test_a_bad_value_in_the_last_batch_exits_2_and_leaves_nothing_visible(
     assert versions(store) == before
     assert not (tmp_path / "out.parquet").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.parquet")]
-    stored = list((store.workdir / "zenml" / "local_stores").glob("*/predictions/*/2026-09-30*"))
+    stored = list((store.workdir / "zenml" / "local_stores").glob("*/iris_predictions/2026-09-30*"))
     assert not stored, stored

@@ -133,17 +133,27 @@ def test_tables_in_the_bucket_are_read_and_written_by_uri(
 
     client = s3_server.client()
     client.put_object(Bucket=BUCKET, Key="raw/flowers.csv", Body=labelled().to_csv(index=False))
+    # A day's partition as a prefix holding several files.
     features = pd.DataFrame(iris.ROWS)
-    client.put_object(Bucket=BUCKET, Key="raw/new.csv", Body=features.to_csv(index=False))
+    for key, rows in (("part-0.csv", features.iloc[:1]), ("part-1.csv", features.iloc[1:])):
+        client.put_object(
+            Bucket=BUCKET, Key=f"raw/dt=2026-11-25/{key}", Body=rows.to_csv(index=False)
+        )
     source = f"s3://{BUCKET}/raw/flowers.csv"
     out = ok(remote.job("feature_engineering", "--dataset", "flowers", "--source", source))
     assert "published flowers_training_dataset version 1 (120 rows)" in out
     ok(remote.job("training", "--dataset", "flowers"))
-    output = f"s3://{BUCKET}/predictions/flowers.parquet"
-    args = ["--dataset", "flowers", "--input", f"s3://{BUCKET}/raw/new.csv", "--output", output]
-    out = ok(remote.job("batch_inference", *args))
+    output = f"s3://{BUCKET}/predictions/flowers-{{partition}}.parquet"
+    partition = f"s3://{BUCKET}/raw/dt={{partition}}/"
+    args = ["--dataset", "flowers", "--input", partition, "--partition", "2026-11-25"]
+    out = ok(remote.job("batch_inference", *args, "--output", output))
     assert f"predicted {len(iris.ROWS)} rows with flowers_classifier version 1" in out
-    body = client.get_object(Bucket=BUCKET, Key="predictions/flowers.parquet")["Body"].read()
+    (stored,) = remote.probe("artifacts", "flowers_predictions")
+    assert stored["metadata"]["input"]["files"] == 2
+    assert stored["uri"].startswith(f"s3://{BUCKET}/")
+    exported = [k for k in servers.list_objects(s3_server, BUCKET) if k.startswith("predictions/")]
+    assert exported == ["predictions/flowers-2026-11-25.parquet"]  # no staging copy left
+    body = client.get_object(Bucket=BUCKET, Key=exported[0])["Body"].read()
     (tmp_path / "p.parquet").write_bytes(body)
     assert list(pd.read_parquet(tmp_path / "p.parquet")["prediction"]) == iris.SPECIES
 
