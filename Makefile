@@ -65,7 +65,7 @@ lint: venv ## ruff, mypy on jobs/common, hadolint
 images: ## build the five images with Docker (BuildKit)
 	bash scripts/build-images.sh
 
-bench: venv ## time the batch jobs on a 1 M x 20 table
+bench: venv ## time the batch jobs; batch inference of 1 M and 10 M rows vs the raw streaming floor
 	bash scripts/bench.sh
 
 clean: ## remove the venvs and the local run's store

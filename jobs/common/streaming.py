@@ -198,6 +198,15 @@ def batches(source: Source, rows: int, columns: Sequence[str] | None = None) -> 
                     first += table.num_rows
 
 
+def read_all(uri: str) -> Any:
+    """Every row of the file or folder as one pandas DataFrame (for tables that fit memory)."""
+    source = locate(uri)
+    tables = [batch.table for batch in batches(source, rows=1 << 20)]
+    if not tables:
+        raise BadInput(f"{uri}: the table is empty")
+    return pa.concat_tables(tables, promote_options="default").to_pandas()
+
+
 class _reader:
     """One file open for reading; errors become ``BadInput`` naming the file."""
 

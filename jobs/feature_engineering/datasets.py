@@ -10,7 +10,12 @@ from jobs.common.tables import read_table
 
 
 def load_source(source: str) -> pd.DataFrame:
-    return iris.labelled() if source == iris.SOURCE else read_table(source)
+    """Iris, one file, or every parquet/CSV file of a folder or prefix (a partition)."""
+    if source == iris.SOURCE:
+        return iris.labelled()
+    from jobs.common import streaming
+
+    return read_table(source) if streaming.kind_of(source) else streaming.read_all(source)
 
 
 def split(

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from jobs.common import partitions
 from jobs.common.chaining import Downstream
 from jobs.common.settings import JobSettings
 from jobs.feature_engineering.params import FeatureEngineeringParams, SplitChoice
@@ -12,6 +13,18 @@ class Settings(SplitChoice, JobSettings):
     jobs to start afterwards."""
 
     downstream: Downstream = Field(["training"], description="jobs to start on the new datasets")
+    partition: str | None = Field(None, description="fills {partition} in source and version")
+
+    @model_validator(mode="after")
+    def _fill_partition(self) -> Settings:
+        """The partition picks the source and names the versions, so training can pin them."""
+        for key in ("source", "version"):
+            value = getattr(self, key)
+            if partitions.is_template(value):
+                if not self.partition:
+                    raise ValueError(f"{key} {value!r} names a {{partition}}: set partition")
+                setattr(self, key, partitions.render(value, self.partition))
+        return self
 
     def params(self) -> FeatureEngineeringParams:
         return FeatureEngineeringParams(

@@ -85,3 +85,9 @@ def test_a_written_table_appears_only_when_moved_into_place(tmp_path: Path):
     assert not final.exists()
     streaming.move(str(staged), str(final))
     assert pd.read_parquet(final)["a"].tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_folder_reads_as_one_table(tmp_path: Path):
+    frame(3).to_csv(tmp_path / "a.csv", index=False)
+    frame(2, start=3).to_csv(tmp_path / "b.csv", index=False)
+    assert streaming.read_all(str(tmp_path))["id"].tolist() == [0, 1, 2, 3, 4]
