@@ -92,6 +92,7 @@ def score_once(
 
 def metadata(run: PartitionRun, scored: scoring.Scored) -> dict[str, Any]:
     entries = {
+        **scored.summaries,
         "partition": run.partition,
         "model_name": run.model_name,
         "model_version": str(run.model_version),

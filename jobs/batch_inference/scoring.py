@@ -27,7 +27,9 @@ BUILTIN_IRIS = "iris"
 
 BatchCheck = Callable[[pd.DataFrame, str], None]
 """Called with each batch's feature columns and where the rows are (``file (rows a-b)``);
-raises ``BadInput`` to reject the whole partition."""
+raises ``BadInput`` to reject the whole partition. A check that also has a ``summary()``
+method returning a dict (e.g. drift statistics gathered over the batches) has it recorded in
+the predictions' metadata once every batch passed."""
 
 
 def contract(schema: FeatureSchema) -> BatchCheck:
@@ -44,6 +46,8 @@ class Scored:
     rows: int
     input: dict[str, Any]
     """Where the input was, its size and identity: recorded instead of a copy."""
+    summaries: dict[str, Any]
+    """What the checks with a ``summary()`` gathered over all batches."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,12 @@ def score(run: PartitionRun, model: Any, folder: str, checks: Sequence[BatchChec
             copy.close()
             streaming.remove_tree(staged)
         raise
-    return Scored(rows=rows, input=found.description)
+    summaries: dict[str, Any] = {}
+    for check in checks:
+        summary = getattr(check, "summary", None)
+        if callable(summary):
+            summaries.update(summary())
+    return Scored(rows=rows, input=found.description, summaries=summaries)
 
 
 _STAGING_PREFIX = ".{name}.partial-"

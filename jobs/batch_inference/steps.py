@@ -11,4 +11,5 @@ from jobs.batch_inference.params import PartitionRun
 def score_partition(model: ClassifierMixin, run: PartitionRun) -> None:
     """Stream the partition's predictions into the artifact store and register them last
     (the named artifact is this step's output once complete; see ``publish``)."""
-    publish.score_once(run, model)
+    # Per-batch checks beyond the data contract (e.g. drift) go here: scoring.BatchCheck.
+    publish.score_once(run, model, checks=[])

@@ -107,15 +107,24 @@ def test_wrong_columns_are_found_before_any_row_is_scored(tmp_path: Path, model,
         scoring.preflight(run, model)
 
 
-def test_an_extra_batch_check_sees_every_batch(tmp_path: Path, model):
+def test_an_extra_batch_check_sees_every_batch_and_its_summary_is_kept(tmp_path: Path, model):
     source = partition(tmp_path / "dt=2026-11-25", rows=50)
     seen: list[str] = []
-    scoring.score(
+
+    class Check:
+        def __call__(self, frame: pd.DataFrame, where: str) -> None:
+            seen.append(f"{len(frame)} {Path(where).name}")
+
+        def summary(self) -> dict:
+            return {"batches_seen": len(seen)}
+
+    scored = scoring.score(
         run_for(source, tmp_path, id_columns=["key"], batch_rows=20),
         model,
         str(tmp_path / "artifact"),
-        checks=[lambda frame, where: seen.append(f"{len(frame)} {Path(where).name}")],
+        checks=[Check()],
     )
+    assert scored.summaries == {"batches_seen": 6}
     assert seen == [
         "20 part-0.parquet (rows 0-19)",
         "20 part-0.parquet (rows 20-39)",
