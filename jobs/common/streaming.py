@@ -47,7 +47,7 @@ def open_file(uri: str, mode: str) -> Any:
         return _store().open(uri, mode)
     if "w" in mode:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-    return open(uri, mode)  # noqa: SIM115 - the caller's `with` closes it
+    return open(uri, mode)  # the caller's `with` closes it
 
 
 def join(folder: str, name: str) -> str:
@@ -307,7 +307,7 @@ def remove_tree(uri: str) -> None:
             shutil.rmtree(uri, ignore_errors=True)
         elif os.path.exists(uri):
             os.remove(uri)
-    except Exception:  # noqa: BLE001, S110 - cleanup must never hide the error being handled
+    except Exception:  # noqa: BLE001 - cleanup must never hide the error being handled
         pass
 
 

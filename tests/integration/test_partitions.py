@@ -11,19 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import local_env
-from tests.integration.chain import BETTER, FAIR, Store, ok
+from tests.harness.runner import BETTER, FAIR, JobRunner, local_runner, ok
 
 pytestmark = pytest.mark.integration
 PREDICTIONS = "iris_predictions"
 
 
 def iris_rows(day: str, copies: int) -> pd.DataFrame:
-    from sklearn.datasets import load_iris
+    from jobs.common.iris import features
 
-    features = load_iris(as_frame=True).data
-    features.columns = [c.replace(" (cm)", "_cm").replace(" ", "_") for c in features.columns]
-    rows = pd.concat([features] * copies, ignore_index=True)
+    rows = pd.concat([features()] * copies, ignore_index=True)
     rows.insert(0, "row_id", [f"{day}/{n}" for n in range(len(rows))])
     return rows
 
@@ -40,19 +37,18 @@ def land(root: Path, day: str, files: int = 2, copies: int = 1) -> Path:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    workdir = tmp_path_factory.mktemp("partitions")
-    store = Store(local_env(workdir), workdir)
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobRunner]:
+    store = local_runner(tmp_path_factory.mktemp("partitions"))
     ok(store.job("feature_engineering"))
     ok(store.job("training", *FAIR))
     yield store
 
 
-def versions(store: Store) -> list[str]:
+def versions(store: JobRunner) -> list[str]:
     return [v["version"] for v in store.probe("artifacts", PREDICTIONS)]
 
 
-def test_each_partition_is_scored_once_per_production_model(store: Store, tmp_path: Path):
+def test_each_partition_is_scored_once_per_production_model(store: JobRunner, tmp_path: Path):
     incoming = tmp_path / "incoming"
     for day in ("2026-11-24", "2026-11-25"):
         land(incoming, day)
@@ -88,7 +84,9 @@ def test_each_partition_is_scored_once_per_production_model(store: Store, tmp_pa
     assert versions(store) == before + scored + [f"2026-11-24_model_{better}"]
 
 
-def test_a_backfill_scores_only_the_missing_partitions_oldest_first(store: Store, tmp_path: Path):
+def test_a_backfill_scores_only_the_missing_partitions_oldest_first(
+    store: JobRunner, tmp_path: Path
+):
     incoming = tmp_path / "incoming"
     days = [f"2026-10-0{d}" for d in range(1, 6)]
     for day in days:
@@ -106,7 +104,7 @@ def test_a_backfill_scores_only_the_missing_partitions_oldest_first(store: Store
 
 
 def test_a_bad_value_in_the_last_batch_exits_2_and_leaves_nothing_visible(
-    store: Store, tmp_path: Path
+    store: JobRunner, tmp_path: Path
 ):
     folder = land(tmp_path / "incoming", "2026-09-30", files=3, copies=20)
     last = sorted(folder.iterdir())[-1]

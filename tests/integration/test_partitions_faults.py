@@ -4,14 +4,15 @@ nothing visible by name, and its rerun ends with exactly one complete version. C
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import local_env
-from tests.integration.chain import FAIR, Store, ok
+from tests.harness.runner import FAIR, local_runner, ok
 from tests.integration.test_partitions import land
 
 pytestmark = pytest.mark.faults
@@ -19,7 +20,8 @@ PARTITION = "2026-11-20"
 
 
 def test_sigkill_while_writing_then_rerun_gives_one_complete_version(tmp_path: Path):
-    store = Store(local_env(tmp_path / "store"), tmp_path / "store")
+    (tmp_path / "store").mkdir()
+    store = local_runner(tmp_path / "store")
     ok(store.job("feature_engineering"))
     ok(store.job("training", *FAIR))
     model = store.production()
@@ -39,14 +41,23 @@ def test_sigkill_while_writing_then_rerun_gives_one_complete_version(tmp_path: P
     version_root = f"iris_predictions/{PARTITION}_model_{model}"
     stores = store.workdir / "zenml" / "local_stores"
 
-    killed = store.start("batch_inference", *flags)
-    deadline = time.monotonic() + 600
-    while not list(stores.glob(f"*/{version_root}/*/part-00000.parquet")):
-        assert killed.poll() is None, killed.communicate()[1][-2000:]
-        assert time.monotonic() < deadline, "the run never started writing"
-        time.sleep(0.05)
-    killed.send_signal(signal.SIGKILL)
-    killed.communicate()
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "jobs.batch_inference", *flags],
+        env=dict(store.env),
+        cwd=store.workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        # Until its first part file exists (its rows are being written), or it ended early.
+        while not list(stores.glob(f"*/{version_root}/*/part-00000.parquet")):
+            assert killed.poll() is None, killed.communicate()[1][-2000:]
+            time.sleep(0.05)
+    finally:
+        killed.send_signal(signal.SIGKILL)
+        killed.communicate()
     assert store.probe("artifacts", "iris_predictions") == []
     assert not (tmp_path / "out" / f"{PARTITION}.parquet").exists()
 
