@@ -45,3 +45,9 @@ def test_the_scheduled_job_name_picks_the_partition_before_its_scheduled_day():
 
 def test_version_names_are_safe_for_any_key():
     assert plan.version_name("2026/11/25 04:00", 7) == "2026-11-25-04-00_model_7"
+
+
+def test_only_a_partitioned_input_with_nothing_naming_a_partition_is_a_chained_rescore():
+    assert plan.is_chained_rescore(Settings(input=TEMPLATE, model_version="3"))
+    assert not plan.is_chained_rescore(Settings(input=TEMPLATE, partition="2026-11-25"))
+    assert not plan.is_chained_rescore(Settings(input="table.parquet"))
