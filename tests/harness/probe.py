@@ -70,6 +70,10 @@ def table(name_and_version: str) -> list[dict[str, Any]]:
     """An artifact version loaded through its materializer, as records."""
     from zenml.client import Client
 
+    # Imported first: ZenML puts this script's folder (tests/harness, with its own jobs.py) at
+    # the front of sys.path before importing the materializer's module.
+    import jobs.common.parquet  # noqa: F401 - see above
+
     name, version = name_and_version.split(":")
     frame = Client().get_artifact_version(name_id_or_prefix=name, version=version).load()
     return frame.to_dict(orient="records")
