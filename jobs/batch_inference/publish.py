@@ -72,7 +72,7 @@ def score_once(
     root = attempts_root(run)
     folder = streaming.join(root, uuid.uuid4().hex)
     try:
-        scored = scoring.score(run, model, folder, checks)
+        scored = scoring.score(run, model, folder, checks, in_artifact_store=True)
         registered = register(run, folder, scored)
     except BaseException:
         streaming.remove_tree(folder)

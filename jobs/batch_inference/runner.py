@@ -9,6 +9,7 @@ from collections.abc import Callable
 from jobs.batch_inference import plan, publish, scoring
 from jobs.batch_inference.params import PartitionRun
 from jobs.batch_inference.settings import Settings
+from jobs.common import stuck_runs
 from jobs.common.model_registry import require_production
 
 log = logging.getLogger("handoff")
@@ -74,8 +75,9 @@ def _run_pipeline(run: PartitionRun) -> None:
     if not log.isEnabledFor(logging.DEBUG):
         quiet.setLevel(logging.CRITICAL)
     try:
-        batch_inference.with_options(model=Model(name=run.model_name, version=run.model_version))(
-            run=run
-        )
+        with stuck_runs.running("batch_inference") as tags:
+            batch_inference.with_options(
+                model=Model(name=run.model_name, version=run.model_version), tags=tags
+            )(run=run)
     finally:
         quiet.setLevel(level)

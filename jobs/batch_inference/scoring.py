@@ -91,11 +91,21 @@ def preflight(run: PartitionRun, model: Any = None) -> Input:
     return found
 
 
-def score(run: PartitionRun, model: Any, folder: str, checks: Sequence[BatchCheck] = ()) -> Scored:
+def score(
+    run: PartitionRun,
+    model: Any,
+    folder: str,
+    checks: Sequence[BatchCheck] = (),
+    in_artifact_store: bool = False,
+) -> Scored:
+    """Score ``run`` into parquet parts in ``folder`` (``in_artifact_store``: a folder of the
+    active artifact store, written through it like every artifact's files)."""
     found = preflight(run, model)
     features = list(run.feature_schema)
     checks = [contract(run.feature_schema), *checks]
-    parts = streaming.TableWriter(streaming.join(folder, part_name(0)), "parquet")
+    parts = streaming.TableWriter(
+        streaming.join(folder, part_name(0)), "parquet", through_store=in_artifact_store
+    )
     staged = _staging_name(run.output) if run.output else None
     copy = streaming.TableWriter(staged, streaming.kind_of(run.output)) if staged else None
     rows = 0

@@ -42,9 +42,14 @@ def _store() -> Any:
     return Client().active_stack.artifact_store
 
 
-def open_file(uri: str, mode: str) -> Any:
-    if is_remote(uri):
-        return _store().open(uri, mode)
+def open_file(uri: str, mode: str, through_store: bool = False) -> Any:
+    """Remote URIs (and, with ``through_store``, local paths of a local artifact store) through
+    the active artifact store; other local paths directly."""
+    if is_remote(uri) or through_store:
+        store = _store()
+        if "w" in mode:
+            store.makedirs(posixpath.dirname(uri) if is_remote(uri) else os.path.dirname(uri))
+        return store.open(uri, mode)
     if "w" in mode:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     return open(uri, mode)  # the caller's `with` closes it
@@ -264,15 +269,16 @@ class _reader:
 class TableWriter:
     """Rows appended batch by batch to one parquet or CSV file (local or in the store)."""
 
-    def __init__(self, uri: str, kind: str | None = None) -> None:
+    def __init__(self, uri: str, kind: str | None = None, through_store: bool = False) -> None:
         self.uri, self.kind = uri, kind or kind_of(uri) or "parquet"
+        self.through_store = through_store
         self.handle: Any = None
         self.writer: Any = None
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
         if self.writer is None:
-            self.handle = open_file(self.uri, "wb")
+            self.handle = open_file(self.uri, "wb", self.through_store)
             if self.kind == "parquet":
                 import pyarrow.parquet as pq
 

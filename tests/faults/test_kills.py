@@ -39,10 +39,9 @@ POINTS = [
     ("training", "before:promote_model"),
     ("training", "holding-lock"),
     ("training", "after:promote_model"),
-    ("batch_inference", "before:load_features"),
-    ("batch_inference", "mid-write:data.parquet"),  # the stored copy of the input rows
-    ("batch_inference", "before:predict"),
-    ("batch_inference", "after:predict"),
+    ("batch_inference", "before:score_partition"),
+    ("batch_inference", "mid-write:part-00000.parquet"),  # the predictions, streamed
+    ("batch_inference", "after:score_partition"),
     ("deployment", "before:deploy_model"),
     ("deployment", "after:deploy_model"),
 ]
@@ -68,7 +67,7 @@ def deploy_flags(store: JobRunner) -> list[str]:
 
 
 def flags(store: JobRunner, job: str, point: str) -> list[str]:
-    if job == "batch_inference":  # new rows each time: a cached run would write nothing
+    if job == "batch_inference":  # new rows each time: scored rows would be "nothing to do"
         rows = 20 + len(KILLED)
         table = Path(store.workdir) / f"rows-{rows}.csv"
         lines = ["sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm"]
