@@ -404,36 +404,3 @@ def object_store_env(s3: S3Server, bucket: str) -> dict[str, str]:
         "HANDOFF_S3_ENDPOINT_URL": s3.endpoint_url,
         "HANDOFF_S3_REGION": s3.region,
     }
-
-
-class CommandFailed(AssertionError):
-    """A subprocess exited non-zero; the message carries its output tail."""
-
-
-def run(
-    args: Sequence[str | os.PathLike[str]],
-    env: Mapping[str, str],
-    *,
-    cwd: Path | None = None,
-    check: bool = True,
-) -> subprocess.CompletedProcess[str]:
-    """Run `args` with exactly `env`; on failure (if `check`) raise with the output tail."""
-    result = subprocess.run(
-        [os.fspath(arg) for arg in args],
-        env=dict(env),
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-    )
-    if check and result.returncode != 0:
-        output = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
-        raise CommandFailed(f"{list(args)} exited {result.returncode}:\n{output}")
-    return result
-
-
-def zenml_cli(
-    env: Mapping[str, str], *args: str, **kwargs: Any
-) -> subprocess.CompletedProcess[str]:
-    """`zenml <args>` from the project's venv, with exactly `env`."""
-    return run([VENV_BIN / "zenml", *args], env, **kwargs)
