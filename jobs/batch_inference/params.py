@@ -3,6 +3,8 @@ Plain pydantic, no ZenML and no pandas, so ``--help`` stays fast."""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -28,3 +30,8 @@ class PartitionRun(BaseModel):
     id_columns: tuple[str, ...] = ()
     probabilities: bool = False
     batch_rows: int = 131_072
+    drift: Literal["warn", "fail", "off"] = "warn"
+    drift_threshold: float = 0.2
+    reference: dict[str, Any] | None = None
+    """The model version's reference statistics of its training features (``jobs.common.drift``);
+    None for a version trained before they were recorded."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from jobs.batch_inference.params import PartitionRun
 from jobs.batch_inference.settings import Settings
@@ -62,7 +63,11 @@ def version_name(partition: str, model_version: int) -> str:
 
 
 def runs(
-    settings: Settings, keys: Iterable[str], model_version: int, feature_schema: dict[str, str]
+    settings: Settings,
+    keys: Iterable[str],
+    model_version: int,
+    feature_schema: dict[str, str],
+    reference: dict[str, Any] | None = None,
 ) -> list[PartitionRun]:
     def fill(template: str | None, key: str) -> str | None:
         return partitions.render(template, key) if template else None
@@ -81,6 +86,9 @@ def runs(
             id_columns=tuple(settings.id_columns),
             probabilities=settings.probabilities,
             batch_rows=settings.batch_rows,
+            drift=settings.drift,
+            drift_threshold=settings.drift_threshold,
+            reference=reference,
         )
         for key in keys
     ]

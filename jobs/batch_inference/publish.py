@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.batch_inference import scoring
+from jobs.batch_inference import drift_check, scoring
 from jobs.batch_inference.params import PartitionRun
 from jobs.common import streaming
 
@@ -73,7 +73,8 @@ def score_once(
     folder = streaming.join(root, uuid.uuid4().hex)
     try:
         scored = scoring.score(run, model, folder, checks, in_artifact_store=True)
-        registered = register(run, folder, scored)
+        picture = drift_check.write_picture(run, folder, scored.summaries, in_artifact_store=True)
+        registered = register(run, folder, scored, picture)
     except BaseException:
         streaming.remove_tree(folder)
         if not streaming.list_folders(root):
@@ -105,14 +106,17 @@ def metadata(run: PartitionRun, scored: scoring.Scored) -> dict[str, Any]:
     return {key: value for key, value in entries.items() if value is not None}
 
 
-def register(run: PartitionRun, folder: str, scored: scoring.Scored) -> Any | None:
-    """Make the folder the artifact version; None if that version exists already."""
+def register(
+    run: PartitionRun, folder: str, scored: scoring.Scored, picture: str | None = None
+) -> Any | None:
+    """Make the folder the artifact version, with ``picture`` (HTML) as its visualization;
+    None if that version exists already."""
     import pandas as pd
     from zenml.client import Client
-    from zenml.enums import ArtifactSaveType, ArtifactType
+    from zenml.enums import ArtifactSaveType, ArtifactType, VisualizationType
     from zenml.exceptions import EntityExistsError
     from zenml.metadata.metadata_types import validate_metadata
-    from zenml.models import ArtifactVersionRequest
+    from zenml.models import ArtifactVersionRequest, ArtifactVisualizationRequest
     from zenml.utils import source_utils
 
     from jobs.common.parquet import DataFrameParquetMaterializer
@@ -130,6 +134,9 @@ def register(run: PartitionRun, folder: str, scored: scoring.Scored) -> Any | No
         artifact_store_id=client.active_stack.artifact_store.id,
         has_custom_name=True,
         metadata=validate_metadata(metadata(run, scored)),
+        visualizations=[ArtifactVisualizationRequest(type=VisualizationType.HTML, uri=picture)]
+        if picture
+        else None,
     )
     try:
         version = client.zen_store.create_artifact_version(artifact_version=request)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from jobs.batch_inference import plan, publish, scoring
 from jobs.batch_inference.params import PartitionRun
 from jobs.batch_inference.settings import Settings
-from jobs.common import stuck_runs
+from jobs.common import drift, stuck_runs
 from jobs.common.model_registry import require_production
 
 log = logging.getLogger("handoff")
@@ -36,7 +36,9 @@ def score_requested(settings: Settings, say: Callable[[str], None] = print) -> i
         keys = [newest]
     else:
         keys = plan.requested_keys(settings, scoring.content_key)
-    runs = plan.runs(settings, keys, int(production.number), schema)
+    # What the drift check compares each partition with (jobs.common.drift).
+    reference = production.run_metadata.get(drift.METADATA_KEY)
+    runs = plan.runs(settings, keys, int(production.number), schema, reference)
     done = 0
     for run in runs:
         found = publish.existing(run)

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from jobs.batch_inference import predictions
 from jobs.batch_inference.params import PartitionRun
-from jobs.common import streaming
+from jobs.common import logs, streaming
 from jobs.common.data_contract import FeatureSchema, require_columns, validate_features
 from jobs.common.errors import BadInput
 from jobs.common.parquet import part_name
@@ -109,6 +109,7 @@ def score(
     staged = _staging_name(run.output) if run.output else None
     copy = streaming.TableWriter(staged, streaming.kind_of(run.output)) if staged else None
     rows = 0
+    progress = logs.Progress("rows")
     try:
         for batch in found.batches(run.batch_rows, [*features, *run.id_columns]):
             frame = predictions.feature_frame(batch.table, features)
@@ -120,9 +121,17 @@ def score(
             if copy:
                 copy.write(table)
             rows += table.num_rows
+            progress.advance(table.num_rows)
         if rows == 0:
             raise BadInput(f"{run.input}: the table is empty")
+        progress.report(final=True)
         parts.close()
+        # Summaries may still refuse the partition (drift: fail): before the copy is in place.
+        summaries: dict[str, Any] = {}
+        for check in checks:
+            summary = getattr(check, "summary", None)
+            if callable(summary):
+                summaries.update(summary())
         if copy and staged and run.output:
             copy.close()
             streaming.move(staged, run.output)
@@ -134,11 +143,6 @@ def score(
             copy.close()
             streaming.remove_tree(staged)
         raise
-    summaries: dict[str, Any] = {}
-    for check in checks:
-        summary = getattr(check, "summary", None)
-        if callable(summary):
-            summaries.update(summary())
     return Scored(rows=rows, input=found.description, summaries=summaries)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from jobs.common.settings import JobSettings
@@ -44,4 +46,12 @@ class Settings(JobSettings):
     batch_rows: int = Field(131_072, gt=0, description="rows per batch read, checked and scored")
     model_version: str | None = Field(
         None, description="a chained start's model version; null = the production version"
+    )
+    drift: Literal["warn", "fail", "off"] = Field(
+        "warn",
+        description="a partition whose features drifted from the training data: warn (one "
+        "line), fail (exit 2, nothing published) or off",
+    )
+    drift_threshold: float = Field(
+        0.2, gt=0, description="PSI from which a feature counts as drifted (with KS p < 0.01)"
     )

@@ -86,6 +86,13 @@ class DriftReport:
     def drifted(self) -> list[str]:
         return [name for name, found in self.features.items() if found.drifted]
 
+    @classmethod
+    def from_metadata(cls, recorded: Mapping[str, Any]) -> DriftReport:
+        return cls(
+            float(recorded["threshold"]),
+            {name: FeatureDrift(**found) for name, found in recorded["features"].items()},
+        )
+
     def to_metadata(self) -> dict[str, Any]:
         return {
             "threshold": self.threshold,

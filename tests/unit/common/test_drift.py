@@ -72,6 +72,7 @@ def test_batches_give_the_same_answer_as_the_whole_table(reference):
 def test_the_report_is_plain_json_for_run_metadata(reference):
     recorded = drift.detect(reference, table(500, 5, shift={"normal": 2.0})).to_metadata()
     again = json.loads(json.dumps(recorded))
+    assert drift.DriftReport.from_metadata(again).to_metadata() == recorded
     assert again["drifted"] == ["normal"]
     assert again["features"]["normal"]["drifted"] is True
     assert set(again["features"]["skewed"]) == {"psi", "ks", "p_value", "rows", "drifted"}

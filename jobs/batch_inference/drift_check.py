@@ -1,0 +1,80 @@
+"""Drift of one partition against the model version's training data.
+
+A per-batch check beside the data contract (memory bounded: see ``jobs.common.drift``). Its
+``summary()`` runs once every batch is scored and before anything is moved into place or
+registered: with ``drift: fail`` a drifted partition is refused there (``BadInput``, exit 2) and
+nothing becomes visible; ``warn`` logs one line. The summary, ``{"drift": ...}``, is recorded in
+the predictions' metadata, and :func:`write_picture` leaves its picture beside the parts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from jobs.batch_inference.params import PartitionRun
+from jobs.common import drift, streaming
+
+log = logging.getLogger("handoff")
+KEY = "drift"
+PICTURE = "drift.html"
+"""The drift picture, beside the parquet parts of the predictions (the loader reads only
+``*.parquet``), registered as the predictions version's visualization."""
+
+
+class PartitionDrift:
+    """A ``scoring.BatchCheck`` with a ``summary()``: feed it every batch, then ask."""
+
+    def __init__(self, run: PartitionRun) -> None:
+        self.run = run
+        self.accumulator = (
+            drift.DriftAccumulator(drift.from_metadata(run.reference))
+            if run.reference and run.drift != "off"
+            else None
+        )
+
+    def __call__(self, frame: pd.DataFrame, where: str) -> None:
+        if self.accumulator is not None:
+            self.accumulator.update(frame)
+
+    def summary(self) -> dict[str, Any]:
+        report = self.report()
+        return {} if report is None else {KEY: report.to_metadata()}
+
+    def report(self) -> drift.DriftReport | None:
+        """The partition's report, after the ``drift`` mode is applied (``fail`` raises)."""
+        if self.accumulator is None:
+            if self.run.drift != "off":
+                log.info(
+                    "%s version %s records no reference statistics (trained before they were "
+                    "recorded): drift not checked",
+                    self.run.model_name,
+                    self.run.model_version,
+                )
+            return None
+        report = self.accumulator.report(self.run.drift_threshold)
+        what = f"{self.run.predictions_artifact} partition {self.run.partition}"
+        drift.enforce(report, self.run.drift, what)
+        return report
+
+
+def write_picture(
+    run: PartitionRun, folder: str, summaries: Mapping[str, Any], in_artifact_store: bool = False
+) -> str | None:
+    """The drift picture of a scored partition into its folder (``in_artifact_store``: written
+    through the active artifact store, like the parts); its URI, or None if unchecked."""
+    if KEY not in summaries:
+        return None
+    report = drift.DriftReport.from_metadata(summaries[KEY])
+    page = drift.picture(
+        report,
+        f"partition {run.partition} of {run.input}, against the training data of "
+        f"{run.model_name} version {run.model_version}",
+    )
+    uri = streaming.join(folder, PICTURE)
+    with streaming.open_file(uri, "wb", through_store=in_artifact_store) as handle:
+        handle.write(page.encode())
+    return uri

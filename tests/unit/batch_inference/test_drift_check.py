@@ -1,0 +1,64 @@
+"""A partition's drift check, fed batch by batch as scoring feeds it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jobs.batch_inference.drift_check import PICTURE, PartitionDrift, write_picture
+from jobs.batch_inference.params import PartitionRun
+from jobs.common import drift
+from jobs.common.errors import BadInput
+
+
+def rows(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"a": rng.normal(0, 1, n) + shift, "b": rng.normal(5, 2, n)})
+
+
+def run(mode: str = "warn", reference: bool = True) -> PartitionRun:
+    recorded = drift.to_metadata(drift.reference_statistics(rows(3000, 1))) if reference else None
+    return PartitionRun(
+        partition="2026-11-25",
+        input="in/dt=2026-11-25",
+        output=None,
+        model_name="iris_classifier",
+        model_version=3,
+        model_artifact="trained_model",
+        feature_schema={"a": "float64", "b": "float64"},
+        predictions_artifact="iris_predictions",
+        version="2026-11-25_model_3",
+        drift=mode,
+        reference=recorded,
+    )
+
+
+def feed(check: PartitionDrift, data: pd.DataFrame) -> None:
+    for start in range(0, len(data), 250):
+        check(data.iloc[start : start + 250], f"rows {start}-{start + 250}")
+
+
+def test_batches_of_a_shifted_partition_name_the_feature_and_draw_it(tmp_path):
+    check = PartitionDrift(run())
+    feed(check, rows(1000, 2, shift=1.0))
+    summary = check.summary()
+    assert summary["drift"]["drifted"] == ["a"]
+    assert summary["drift"]["features"]["a"]["rows"] == 1000
+    picture = write_picture(run(), str(tmp_path), summary)
+    assert picture == str(tmp_path / PICTURE)
+    assert "drifted: a" in (tmp_path / PICTURE).read_text()
+
+
+def test_fail_refuses_in_the_summary_before_anything_is_published():
+    check = PartitionDrift(run("fail"))
+    feed(check, rows(1000, 3, shift=1.0))
+    with pytest.raises(BadInput, match="iris_predictions partition 2026-11-25: drift in a"):
+        check.summary()
+
+
+def test_off_or_no_reference_checks_nothing(tmp_path):
+    for check in (PartitionDrift(run("off")), PartitionDrift(run(reference=False))):
+        feed(check, rows(500, 4, shift=3.0))
+        assert check.summary() == {}
+    assert write_picture(run(), str(tmp_path), {}) is None
