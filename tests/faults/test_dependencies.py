@@ -108,44 +108,6 @@ def test_zenml_server_killed_and_restarted_mid_run(remote, case: Case):
     case.nothing_lost()
 
 
-def test_s3_server_stopped_during_an_artifact_write(remote, case: Case):
-    """The S3 server is SIGKILLed as feature engineering writes a dataset. (moto keeps its
-    objects in memory, so the restarted server is empty: the bucket is created again, and only
-    what the faulted run did is judged.)"""
-    store, _, s3 = remote
-    case.fault = "S3 server SIGKILLed as feature engineering writes a dataset, then restarted"
-    assert s3.control is not None
-    before = {v["version"] for v in dataset_versions(store)}
-    proc, there, lines = start_paused(store, "pause-write:data.parquet", "feature_engineering", 1)
-    assert there.wait(timeout=600), "".join(lines)[-2000:]
-    s3.control.kill()
-    try:
-        code, stderr, seconds = finish(proc, lines)
-    finally:
-        s3.control.start()
-        servers.create_bucket(s3, BUCKET)
-    assert code == 1, stderr[-2000:]
-    line = last_line(stderr)
-    assert line.startswith("feature_engineering: ") and len(line) < 400, line
-    case.saw(f"exit 1 {seconds:.0f}s after the stop: {line[:120]}")
-    assert {v["version"] for v in dataset_versions(store)} == before, "a version was registered"
-    ok(store.job("feature_engineering"))
-    published = dataset_versions(store)
-    newest = [v for v in published if v["version"] not in before]
-    assert len(newest) == 1 and newest[0]["error"] is None, newest
-    case.saw("no dataset version registered by the failed run; rerun exit 0 and its version loads")
-    case.nothing_lost()
-
-
-def dataset_versions(store: JobRunner) -> list[dict]:
-    return state(store, ["iris_training_dataset"], PIPELINES)["artifacts"]["iris_training_dataset"]
-
-
-def held(stdout: Any) -> bool:
-    """True once the holder printed HELD (ZenML may print its own lines first)."""
-    return any(line.strip() == "HELD" for line in stdout)
-
-
 def test_a_live_slow_holder_keeps_the_lock_and_a_killed_one_frees_it(remote, case: Case):
     store, _, _ = remote
     case.fault = "promotion lock: held 3x its expiry by a live job; then its holder SIGKILLed"
@@ -212,3 +174,41 @@ def test_racing_promotions_end_with_exactly_one_production_version(remote, case:
     assert seen["production"][0] in versions and not seen["locks"]
     case.saw(f"all three exit 0; production {seen['production']} (exactly one)")
     case.nothing_lost()
+
+
+def test_s3_server_stopped_during_an_artifact_write(remote, case: Case):
+    """The S3 server is SIGKILLed as feature engineering writes a dataset. Last in the module:
+    moto keeps its objects in memory, so the restarted server is empty (the bucket is created
+    again, and only what the faulted run did is judged)."""
+    store, _, s3 = remote
+    case.fault = "S3 server SIGKILLed as feature engineering writes a dataset, then restarted"
+    assert s3.control is not None
+    before = {v["version"] for v in dataset_versions(store)}
+    proc, there, lines = start_paused(store, "pause-write:data.parquet", "feature_engineering", 1)
+    assert there.wait(timeout=600), "".join(lines)[-2000:]
+    s3.control.kill()
+    try:
+        code, stderr, seconds = finish(proc, lines)
+    finally:
+        s3.control.start()
+        servers.create_bucket(s3, BUCKET)
+    assert code == 1, stderr[-2000:]
+    line = last_line(stderr)
+    assert line.startswith("feature_engineering: ") and len(line) < 400, line
+    case.saw(f"exit 1 {seconds:.0f}s after the stop: {line[:120]}")
+    assert {v["version"] for v in dataset_versions(store)} == before, "a version was registered"
+    ok(store.job("feature_engineering"))
+    published = dataset_versions(store)
+    newest = [v for v in published if v["version"] not in before]
+    assert len(newest) == 1 and newest[0]["error"] is None, newest
+    case.saw("no dataset version registered by the failed run; rerun exit 0 and its version loads")
+    case.nothing_lost()
+
+
+def dataset_versions(store: JobRunner) -> list[dict]:
+    return state(store, ["iris_training_dataset"], PIPELINES)["artifacts"]["iris_training_dataset"]
+
+
+def held(stdout: Any) -> bool:
+    """True once the holder printed HELD (ZenML may print its own lines first)."""
+    return any(line.strip() == "HELD" for line in stdout)

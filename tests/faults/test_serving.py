@@ -107,10 +107,11 @@ def test_no_request_fails_while_the_served_version_switches_under_load(
                     failures.append(f"{type(err).__name__}: {err}")
                 latencies.append(time.perf_counter() - started)
 
-    router = ["jobs.deployment.router", "--listen", f"127.0.0.1:{router_port}"]
+    router = ["jobs.deployment.targets.router", "--listen", f"127.0.0.1:{router_port}"]
     router += ["--upstream", f"127.0.0.1:{blue}", "--upstream", f"127.0.0.1:{green}"]
-    with process(store, router, "router"), serving(store, blue, "1") as first:
+    with process(store, router, "router") as routing, serving(store, blue, "1") as first:
         wait_ready(f"http://127.0.0.1:{blue}", first)
+        wait_ready(url, routing)  # the router answers once it forwards to blue
         threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
         started = time.monotonic()
         for thread in threads:
