@@ -13,10 +13,10 @@ RUN_STORE := $(CURDIR)/.handoff/zenml
 PYTEST := $(VENV)/bin/python -m pytest
 # Tiers by marker: the fast one needs no store, server or Docker; `make test` adds real stores
 # and servers; CI also runs the container, fault and browser tiers.
-SLOW_TIERS := containers or cluster or faults or browser
+SLOW_TIERS := containers or cluster or faults or browser or e2e
 FAST := not integration and not server and not ($(SLOW_TIERS))
 
-.PHONY: help venv run status test-fast test test-containers test-browser faults test-all lint images bench clean
+.PHONY: help venv run status test-fast test test-e2e test-containers test-browser faults test-all lint images bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test-fast: venv ## unit tests and static manifest checks (no store, no server; u
 
 test: venv ## unit, integration, real-server and manifest tests (no Docker needed)
 	$(PYTEST) -m "not ($(SLOW_TIERS))" -q
+
+test-e2e: venv ## the longer journeys: partitions, backfill, drift, chaining by events (CI runs it)
+	$(PYTEST) -m "e2e" -q
 
 test-containers: venv ## build every image and run the container tests (needs dockerd)
 	$(PYTEST) -m containers -q

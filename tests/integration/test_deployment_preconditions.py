@@ -10,7 +10,7 @@ import pytest
 
 from tests.harness.runner import last_line, local_runner
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import pytest
 from jobs.common import logs
 from tests.harness.runner import FAIR, JobRunner, last_line, local_runner, ok
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 PREDICTIONS = "iris_predictions"
 
 

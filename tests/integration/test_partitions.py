@@ -13,7 +13,7 @@ import pytest
 
 from tests.harness.runner import BETTER, FAIR, JobRunner, local_runner, ok
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 PREDICTIONS = "iris_predictions"
 
 

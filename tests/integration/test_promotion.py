@@ -11,7 +11,7 @@ import pytest
 
 from tests.harness.runner import REPO, local_runner, ok
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 # Runs in its own process: ZenML's global config must not leak into the test process.
 SCENARIO = """
