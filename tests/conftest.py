@@ -12,11 +12,6 @@ import pytest
 
 from tests.harness import servers
 
-# Moved to tests/harness/servers.py; kept for tests written in parallel (see integration/chain.py).
-from tests.harness.servers import local_env
-
-__all__ = ["local_env"]
-
 os.environ["ZENML_ANALYTICS_OPT_IN"] = "false"
 
 
