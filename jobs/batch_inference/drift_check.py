@@ -20,9 +20,10 @@ from jobs.common import drift, streaming
 
 log = logging.getLogger("handoff")
 KEY = "drift"
-PICTURE = "drift.html"
-"""The drift picture, beside the parquet parts of the predictions (the loader reads only
-``*.parquet``), registered as the predictions version's visualization."""
+PICTURE = "_drift.html"
+"""The drift picture, beside the parquet parts of the predictions, registered as the predictions
+version's visualization. The leading underscore keeps ``pd.read_parquet(folder)`` and pyarrow
+datasets working on the folder: their discovery skips names starting with ``_`` or ``.``."""
 
 
 class PartitionDrift:

@@ -81,7 +81,7 @@ def test_training_distribution_is_no_drift_and_a_shift_is_named_in_one_json_line
     shifted = predictions(store)[f"2026-11-25_model_{model['number']}"]
     assert shifted["metadata"]["drift"]["drifted"] == ["petal_length_cm"]
     assert shifted["metadata"]["drift"]["features"]["petal_length_cm"]["psi"] > 1
-    picture = Path(shifted["uri"]) / "drift.html"
+    picture = Path(shifted["uri"]) / "_drift.html"
     assert "drifted: petal_length_cm" in picture.read_text()
 
     status = json.loads(ok(store.handoff("status", "--json")))
