@@ -148,6 +148,14 @@ def local_runner(workdir: Path) -> JobRunner:
     return JobRunner(servers.local_env(workdir), workdir)
 
 
+def champion_runner(workdir: Path) -> JobRunner:
+    """A local store with the iris datasets and a production model trained by FAIR."""
+    runner = local_runner(workdir)
+    ok(runner.job("feature_engineering"))
+    ok(runner.job("training", *FAIR))
+    return runner
+
+
 def server_runner(zenml: servers.ZenMLServer, workdir: Path, stack: str = "handoff") -> JobRunner:
     """A runner on the shared server, each process with a fresh config directory like a pod."""
     env = servers.job_env(zenml, workdir / "unused-config", stack)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from jobs.common import logs
-from tests.harness.runner import FAIR, JobRunner, last_line, local_runner, ok
+from tests.harness.runner import JobRunner, champion_runner, last_line, ok
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 PREDICTIONS = "iris_predictions"
@@ -24,17 +24,13 @@ PREDICTIONS = "iris_predictions"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobRunner]:
-    store = local_runner(tmp_path_factory.mktemp("drift"))
-    ok(store.job("feature_engineering"))
-    ok(store.job("training", *FAIR))
-    yield store
+    yield champion_runner(tmp_path_factory.mktemp("drift"))
 
 
 def iris(shift: dict[str, float] | None = None) -> pd.DataFrame:
-    from sklearn.datasets import load_iris
+    from jobs.common.iris import features
 
-    rows = load_iris(as_frame=True).data
-    rows.columns = [c.replace(" (cm)", "_cm").replace(" ", "_") for c in rows.columns]
+    rows = features()
     for name, by in (shift or {}).items():
         rows[name] = rows[name] + by
     return rows

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.harness.runner import BETTER, FAIR, JobRunner, local_runner, ok
+from tests.harness.runner import BETTER, JobRunner, champion_runner, ok
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 PREDICTIONS = "iris_predictions"
@@ -38,10 +38,7 @@ def land(root: Path, day: str, files: int = 2, copies: int = 1) -> Path:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobRunner]:
-    store = local_runner(tmp_path_factory.mktemp("partitions"))
-    ok(store.job("feature_engineering"))
-    ok(store.job("training", *FAIR))
-    yield store
+    yield champion_runner(tmp_path_factory.mktemp("partitions"))
 
 
 def versions(store: JobRunner) -> list[str]:
