@@ -145,7 +145,9 @@ class DriftAccumulator:
 
     The sample keeps the rows with the smallest random keys seen so far, so it is a uniform
     sample of everything fed, whatever the batch sizes, and never holds more than
-    ``sample_size`` values per feature.
+    ``sample_size`` values per feature. Once it is full, only the rows of a batch whose key
+    beats the largest kept one are looked at (about ``sample_size * batch / rows seen``), so a
+    batch costs a few passes over its columns however large the partition grows.
     """
 
     def __init__(
@@ -158,6 +160,7 @@ class DriftAccumulator:
         self.sample_size = sample_size
         self.rows = 0
         self._random = np.random.default_rng(seed)
+        self._edges = {name: np.asarray(ref.edges, dtype=float) for name, ref in reference.items()}
         self._counts = {name: np.zeros(len(ref.edges) + 1) for name, ref in self.reference.items()}
         self._keys = np.empty(0)
         self._sample = {name: np.empty(0) for name in self.reference}
@@ -168,13 +171,24 @@ class DriftAccumulator:
         if len(batch) == 0:
             return
         self.rows += len(batch)
-        keys = np.concatenate([self._keys, self._random.random(len(batch))])
-        keep = np.argsort(keys)[: self.sample_size]
-        self._keys = keys[keep]
+        keys = self._random.random(len(batch))
+        # The rows that may enter the sample: all until it is full, then those whose key is
+        # below the largest kept key (the others could never be among the smallest).
+        if self._keys.size >= self.sample_size:
+            entering = np.flatnonzero(keys < self._keys.max())
+        else:
+            entering = np.arange(len(batch))
+        merged = np.concatenate([self._keys, keys[entering]])
+        keep = (
+            np.argpartition(merged, self.sample_size - 1)[: self.sample_size]
+            if merged.size > self.sample_size
+            else np.arange(merged.size)
+        )
+        self._keys = merged[keep]
         for name in self.reference:
             values = batch[name].to_numpy(dtype=float)
-            self._counts[name] += _counts(values, np.asarray(self.reference[name].edges))
-            self._sample[name] = np.concatenate([self._sample[name], values])[keep]
+            self._counts[name] += _counts(values, self._edges[name])
+            self._sample[name] = np.concatenate([self._sample[name], values[entering]])[keep]
 
     def report(self, threshold: float = DEFAULT_THRESHOLD) -> DriftReport:
         from scipy import special, stats
@@ -254,9 +268,13 @@ def _discrete_values(ref: FeatureReference, at_most: int = 100_000) -> np.ndarra
 
 
 def _counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Rows per bin: bin i holds edges[i-1] < x <= edges[i] (open-ended first and last bins)."""
-    bins = np.searchsorted(edges, values, side="left")
-    return np.bincount(bins, minlength=len(edges) + 1).astype(float)
+    """Rows per bin: bin i holds edges[i-1] < x <= edges[i] (open-ended first and last bins).
+
+    From one comparison pass per edge (at most ``BINS - 1``): a binary search per value
+    (``np.searchsorted``) is about ten times slower on a batch of 100 k rows. NaN lands in the
+    last bin either way."""
+    at_or_below = [np.count_nonzero(values <= edge) for edge in edges]
+    return np.diff(np.asarray([0, *at_or_below, values.size])).astype(float)
 
 
 def _numeric(column: pd.Series) -> np.ndarray | None:
