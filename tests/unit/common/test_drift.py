@@ -69,6 +69,21 @@ def test_batches_give_the_same_answer_as_the_whole_table(reference):
         assert abs(batched.features[name].ks - found.ks) < 0.05, "a 1000-row sample is close"
 
 
+def test_the_sample_is_bounded_and_the_same_whatever_the_batch_sizes(reference):
+    data = table(20_000, 6, shift={"normal": 0.05})
+    reports = []
+    for sizes in ([20_000], [1, 999, 7_000, 12_000], [250] * 80):
+        accumulator = drift.DriftAccumulator(reference, sample_size=500, seed=7)
+        start = 0
+        for size in sizes:
+            accumulator.update(data.iloc[start : start + size])
+            start += size
+            assert all(len(values) <= 500 for values in accumulator._sample.values())
+        reports.append(accumulator.report().to_metadata())
+    assert reports[0] == reports[1] == reports[2], "the same rows are sampled"
+    assert reports[0]["features"]["normal"]["rows"] == 20_000
+
+
 def test_the_report_is_plain_json_for_run_metadata(reference):
     recorded = drift.detect(reference, table(500, 5, shift={"normal": 2.0})).to_metadata()
     again = json.loads(json.dumps(recorded))
