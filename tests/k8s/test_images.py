@@ -165,6 +165,11 @@ def test_dev_platform_images_are_pinned_and_zenml_matches_the_lock() -> None:
     version = zenml.split("==", 1)[1].strip()
     assert f"zenmldocker/zenml-server:{version}" in images
     assert any(re.fullmatch(r"mysql:8\.\d+\.\d+", i) for i in images), images
-    assert any(re.search(r"minio/minio:RELEASE\.", i) for i in images), images
+    [minio] = [i for i in images if "/minio:" in i]
+    release = re.search(r":RELEASE\.(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)$", minio)
+    assert release, f"{minio} is not pinned to a MinIO release"
+    # CVE-2025-62506 (privilege escalation via service-account session policies) is fixed in
+    # RELEASE.2025-10-15T17-29-55Z; the release stamps sort as text.
+    assert release.group(1) >= "2025-10-15T17-29-55Z", f"{minio} predates the CVE-2025-62506 fix"
     # `handoff stack bootstrap` creates the bucket itself: no separate `mc` image or Job.
     assert not any("minio/mc" in i for i in images), images

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from jobs.deployment.targets.router import Router, address, serve
+from jobs.deployment.targets.router import Router, _Answer, address, serve
 from tests.harness.servers import free_port
 
 pytestmark = pytest.mark.timeout(60)
@@ -105,6 +105,86 @@ def test_a_request_dropped_unanswered_by_a_stopping_upstream_goes_to_the_next():
             dropper.close()
 
     assert asyncio.run(scenario()) == ["green", "green"]
+
+
+def test_a_request_on_a_kept_alive_connection_that_a_stopping_upstream_drops_goes_to_the_next():
+    """uvicorn, stopping, closes keep-alive connections between requests; the client may already
+    have sent its next one. That request is answered by the other upstream, on the same client
+    connection."""
+
+    async def scenario() -> list[str]:
+        blue, green = free_port(), free_port()
+        stopping = asyncio.Event()
+
+        async def once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nblue")
+            await writer.drain()
+            stopping.set()
+            await reader.readuntil(b"\r\n\r\n")  # the next request arrives, then blue goes
+            writer.close()
+
+        first = await asyncio.start_server(once, "127.0.0.1", blue)
+        async with (
+            upstream("green", green),
+            router([blue, green]) as url,
+            httpx.AsyncClient(trust_env=False, limits=httpx.Limits(max_connections=1)) as client,
+        ):
+            answers = [(await client.get(url, timeout=5)).text]
+            await stopping.wait()
+            first.close()
+            await first.wait_closed()
+            answers.append((await client.get(url, timeout=5)).text)
+            answers.append((await client.get(url, timeout=5)).text)
+            return answers
+
+    assert asyncio.run(scenario()) == ["blue", "green", "green"]
+
+
+def test_an_upstream_that_leaves_in_the_middle_of_an_answer_ends_the_client_connection():
+    async def scenario() -> None:
+        port = free_port()
+
+        async def truncate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nblu")
+            await writer.drain()
+            writer.close()
+
+        cut = await asyncio.start_server(truncate, "127.0.0.1", port)
+        try:
+            async with router([port]) as url, httpx.AsyncClient(trust_env=False) as client:
+                # closed at once, not left waiting for the rest until the client's timeout
+                with pytest.raises(httpx.RemoteProtocolError):
+                    await client.get(url, timeout=30)
+        finally:
+            cut.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("chunks", "done_after"),
+    [
+        ([b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"], [True]),
+        ([b"HTTP/1.1 200 OK\r\nconTent-length:  3\r", b"\n\r\nab", b"c"], [False, False, True]),
+        ([b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"], [True]),
+        ([b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\n"], [False]),
+        ([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"], [False]),
+        ([b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n"], [False]),
+        ([b"HTTP/1.0 200 OK\r\n\r\nbody until close"], [False]),
+    ],
+    ids=["one-chunk", "split", "empty-body", "next-begins", "chunked", "1xx", "no-length"],
+)
+def test_an_answer_is_done_only_when_its_content_length_went_by(
+    chunks: list[bytes], done_after: list[bool]
+):
+    answer = _Answer()
+    seen = []
+    for chunk in chunks:
+        answer.feed(chunk)
+        seen.append(answer.done)
+    assert seen == done_after
 
 
 def test_with_no_upstream_the_connection_is_closed_not_hung():
