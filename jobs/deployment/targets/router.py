@@ -98,7 +98,7 @@ class Router:
                         asyncio.open_connection(host, port), self.connect_timeout_s
                     )
                 except (OSError, TimeoutError) as err:
-                    log.debug("%s:%s does not accept: %r", host, port, err)
+                    log.info("%s:%s does not accept: %r", host, port, err)
                     continue
                 if index != self.current:
                     log.info("forwarding to %s:%s", host, port)
@@ -106,6 +106,7 @@ class Router:
                 if not await client.relay(*upstream):
                     return True
                 log.info("%s:%s left before answering; sending the request on", host, port)
+                deadline = loop.time() + self.retry_s
             if loop.time() >= deadline:
                 return False
             await asyncio.sleep(RETRY_PAUSE_S)
