@@ -134,6 +134,7 @@ def test_a_worse_model_stays_in_staging_and_says_why(chain: LocalChain):
     assert chain.jobs.production() == champion
 
 
+@pytest.mark.e2e  # four job runs and two CLI calls (~1 min): the e2e tier keeps `make test` short
 def test_inference_follows_production_through_promote_and_rollback(
     chain: LocalChain, tmp_path: Path
 ):
