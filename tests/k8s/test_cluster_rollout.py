@@ -6,7 +6,8 @@ this module runs alone, what the README walkthrough it then runs first sets up. 
 
 - the deployment job (its CronJob, its ServiceAccount and Role) does nothing when production is
   already served;
-- a new production version rolls out through the job while a client keeps calling the Service;
+- a new production version, promoted by a training job, rolls out through the deployment job
+  that the promotion starts, while a client keeps calling the Service;
 - a version whose pods never turn ready makes the target roll back to the served version.
 
 The test process reaches the Service through `kubectl proxy` (the API server's service proxy),
@@ -39,7 +40,7 @@ from tests.harness.servers import free_port
 from tests.harness.traffic import predicted_version, traffic
 
 from .manifests import NAMESPACE, kubectl
-from .test_cluster import JOB_TIMEOUT_S, k, run_walkthrough, wait_for_job
+from .test_cluster import JOB_TIMEOUT_S, jobs_started_by, k, run_walkthrough, wait_for_job
 
 pytestmark = [
     pytest.mark.cluster,
@@ -117,13 +118,26 @@ def test_the_job_does_nothing_when_production_is_served(pinned_version: str):
 def test_a_new_production_version_rolls_out_while_the_service_answers(
     pinned_version: str, service_url: str
 ):
-    run_job(JOBS["training"])  # same data, same classifier: at least as good, so promoted
+    before = {job["metadata"]["name"] for job in jobs_started_by("training")}
     with traffic(predicted_version(f"{service_url}/predict"), pause_s=0.2) as answers:
-        logs = run_job(JOBS["deployment"])
+        # Same data, same classifier: at least as good, so promoted; the promotion starts the
+        # deployment job itself (chaining), pinned to the new version. Running one more here
+        # would race it.
+        run_job(JOBS["training"])
+        [started] = [
+            job
+            for job in jobs_started_by("training")
+            if job["metadata"]["name"] not in before
+            and job["metadata"]["labels"]["app.kubernetes.io/name"] == JOBS["deployment"]
+        ]
+        name = started["metadata"]["name"]
+        wait_for_job(name, JOB_TIMEOUT_S)
+        logs = k("logs", f"job/{name}", "--all-containers")
 
     after = deployment()
     pin = k8s.pinned(after)
     assert pin is not None and pin.version != pinned_version, logs
+    assert pin.version == started["metadata"]["annotations"]["handoff.dev/upstream-version"]
     assert pin.previous_version == pinned_version
     assert f"deployed {MODEL} version {pin.version} to kubernetes" in logs
     assert k8s.progress(after).state == "complete"
