@@ -84,16 +84,24 @@ def score_once(
         streaming.remove_tree(folder)
         found = existing(run)
         return _published(found, scored_now=False)
-    for other in streaming.list_folders(root):
-        if other.rstrip("/").rsplit("/", 1)[-1] != folder.rsplit("/", 1)[-1]:
-            log.info("removing the folder of an earlier, unfinished attempt: %s", other)
-            streaming.remove_tree(other)
+    remove_other_attempts(run, folder)
     return _published(registered, scored_now=True)
 
 
-def metadata(run: PartitionRun, scored: scoring.Scored) -> dict[str, Any]:
+def remove_other_attempts(run: PartitionRun, kept: str) -> None:
+    """Once ``kept`` is registered: the folders of earlier, unfinished attempts go."""
+    for other in streaming.list_folders(attempts_root(run)):
+        if other.rstrip("/").rsplit("/", 1)[-1] != kept.rstrip("/").rsplit("/", 1)[-1]:
+            log.info("removing the folder of an earlier, unfinished attempt: %s", other)
+            streaming.remove_tree(other)
+
+
+def metadata(
+    run: PartitionRun, scored: scoring.Scored, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     entries = {
         **scored.summaries,
+        **(extra or {}),
         "partition": run.partition,
         "model_name": run.model_name,
         "model_version": str(run.model_version),
@@ -107,10 +115,16 @@ def metadata(run: PartitionRun, scored: scoring.Scored) -> dict[str, Any]:
 
 
 def register(
-    run: PartitionRun, folder: str, scored: scoring.Scored, picture: str | None = None
+    run: PartitionRun,
+    folder: str,
+    scored: scoring.Scored,
+    picture: str | None = None,
+    extra: dict[str, Any] | None = None,
+    model_version: Any = None,
 ) -> Any | None:
     """Make the folder the artifact version, with ``picture`` (HTML) as its visualization;
-    None if that version exists already."""
+    None if that version exists already. Outside a step, ``model_version`` (a zenml
+    ModelVersionResponse) is the model version it is linked to."""
     import pandas as pd
     from zenml.client import Client
     from zenml.enums import ArtifactSaveType, ArtifactType, VisualizationType
@@ -133,7 +147,7 @@ def register(
         project=client.active_project.id,
         artifact_store_id=client.active_stack.artifact_store.id,
         has_custom_name=True,
-        metadata=validate_metadata(metadata(run, scored)),
+        metadata=validate_metadata(metadata(run, scored, extra)),
         visualizations=[ArtifactVisualizationRequest(type=VisualizationType.HTML, uri=picture)]
         if picture
         else None,
@@ -142,11 +156,11 @@ def register(
         version = client.zen_store.create_artifact_version(artifact_version=request)
     except EntityExistsError:
         return None
-    _link_to_step_and_model(version)
+    _link_to_step_and_model(version, model_version)
     return version
 
 
-def _link_to_step_and_model(version: Any) -> None:
+def _link_to_step_and_model(version: Any, model_version: Any = None) -> None:
     """The predictions show as the scoring step's output and on the model version."""
     from zenml import get_step_context
     from zenml.client import Client
@@ -156,6 +170,10 @@ def _link_to_step_and_model(version: Any) -> None:
     try:
         context = get_step_context()
     except RuntimeError:
+        if model_version is not None:
+            link_artifact_version_to_model_version(
+                artifact_version=version, model_version=model_version
+            )
         return
     Client().zen_store.update_run_step(
         step_run_id=context.step_run.id,

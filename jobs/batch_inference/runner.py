@@ -4,9 +4,10 @@ score the rest oldest first, each in its own pipeline run. ZenML is imported whe
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
-from jobs.batch_inference import plan, publish, scoring
+from jobs.batch_inference import plan, publish, scoring, sharded, shards
 from jobs.batch_inference.params import PartitionRun
 from jobs.batch_inference.settings import Settings
 from jobs.common import drift, stuck_runs
@@ -16,7 +17,10 @@ log = logging.getLogger("handoff")
 
 
 def score_requested(settings: Settings, say: Callable[[str], None] = print) -> int:
-    """Score every requested partition that has no predictions by the production model yet."""
+    """Score every requested partition that has no predictions by the production model yet
+    (with ``shards`` > 1: this pod's shard of each, committed by the last shard to finish)."""
+    # Checked before any lookup: a bad index must not wait for the server to say so.
+    shard = shards.shard_index(settings.shard, settings.shards, os.environ)
     production = require_production(settings.model_name)
     pinned = settings.model_version
     if pinned and pinned != str(production.number):
@@ -48,6 +52,10 @@ def score_requested(settings: Settings, say: Callable[[str], None] = print) -> i
                 f"{run.model_version} ({run.predictions_artifact} version {found.version}): "
                 "nothing to do"
             )
+            continue
+        if settings.shards > 1:
+            sharded.score_partition(run, settings.shards, shard, production, say)
+            done += 1
             continue
         # Missing input or columns fail here, before a pipeline run or any write.
         scoring.preflight(run)

@@ -57,12 +57,14 @@ class Input:
     """Each file's column names, read from footers before any row is."""
     source: streaming.Source | None
 
-    def batches(self, rows: int, columns: Sequence[str]) -> Iterator[streaming.Batch]:
+    def batches(
+        self, rows: int, columns: Sequence[str], pieces: streaming.Pieces | None = None
+    ) -> Iterator[streaming.Batch]:
         if self.source is None:
             table = pa.Table.from_pandas(predictions.iris_features(), preserve_index=False)
             yield streaming.Batch(table=table.select(list(columns)), file=BUILTIN_IRIS, first_row=0)
             return
-        yield from streaming.batches(self.source, rows, columns)
+        yield from streaming.batches(self.source, rows, columns, pieces)
 
 
 def open_input(uri: str) -> Input:
@@ -97,21 +99,25 @@ def score(
     folder: str,
     checks: Sequence[BatchCheck] = (),
     in_artifact_store: bool = False,
+    pieces: streaming.Pieces | None = None,
+    part: str = part_name(0),
+    allow_empty: bool = False,
 ) -> Scored:
     """Score ``run`` into parquet parts in ``folder`` (``in_artifact_store``: a folder of the
-    active artifact store, written through it like every artifact's files)."""
+    active artifact store, written through it like every artifact's files). A shard scores only
+    its ``pieces`` of the input into its own ``part`` (and may be empty)."""
     found = preflight(run, model)
     features = list(run.feature_schema)
     checks = [contract(run.feature_schema), *checks]
     parts = streaming.TableWriter(
-        streaming.join(folder, part_name(0)), "parquet", through_store=in_artifact_store
+        streaming.join(folder, part), "parquet", through_store=in_artifact_store
     )
     staged = _staging_name(run.output) if run.output else None
     copy = streaming.TableWriter(staged, streaming.kind_of(run.output)) if staged else None
     rows = 0
     progress = logs.Progress("rows")
     try:
-        for batch in found.batches(run.batch_rows, [*features, *run.id_columns]):
+        for batch in found.batches(run.batch_rows, [*features, *run.id_columns], pieces):
             frame = predictions.feature_frame(batch.table, features)
             for check in checks:
                 check(frame, batch.where)
@@ -122,7 +128,7 @@ def score(
                 copy.write(table)
             rows += table.num_rows
             progress.advance(table.num_rows)
-        if rows == 0:
+        if rows == 0 and not allow_empty:
             raise BadInput(f"{run.input}: the table is empty")
         progress.report(final=True)
         parts.close()

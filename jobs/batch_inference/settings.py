@@ -44,6 +44,18 @@ class Settings(JobSettings):
     )
     probabilities: bool = Field(False, description="add one probability column per class")
     batch_rows: int = Field(131_072, gt=0, description="rows per batch read, checked and scored")
+    shards: int = Field(
+        1,
+        ge=1,
+        description="split each partition across this many pods (an Indexed Job's completions); "
+        "the last shard to finish registers the predictions",
+    )
+    shard: int | None = Field(
+        None,
+        ge=0,
+        description="this pod's shard, 0..shards-1; default: JOB_COMPLETION_INDEX; none with "
+        "shards > 1 = commit only (exit 3 naming the shards not done)",
+    )
     model_version: str | None = Field(
         None, description="a chained start's model version; null = the production version"
     )

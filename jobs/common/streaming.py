@@ -17,7 +17,7 @@ import hashlib
 import os
 import posixpath
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -192,15 +192,53 @@ def columns_of(source: Source) -> dict[str, list[str]]:
     return found
 
 
-def batches(source: Source, rows: int, columns: Sequence[str] | None = None) -> Iterator[Batch]:
-    """Every row of every file, in order, ``rows`` at a time (CSV: about a block at a time)."""
+Pieces = Mapping[str, Sequence[int] | None]
+"""Part of a source: file URI -> its parquet row groups to read, or None for the whole file."""
+
+
+def batches(
+    source: Source,
+    rows: int,
+    columns: Sequence[str] | None = None,
+    pieces: Pieces | None = None,
+) -> Iterator[Batch]:
+    """Every row of every file, in order, ``rows`` at a time (CSV: about a block at a time).
+
+    ``pieces`` restricts the read to some files (by URI), each whole (None) or only some of its
+    parquet row groups (their indexes): one shard's share of the source."""
     for f in source.files:
-        first = 0
+        if pieces is not None and f.uri not in pieces:
+            continue
+        groups = pieces.get(f.uri) if pieces is not None else None
         with _reader(source.kind, f.uri) as reader:
-            for table in reader.tables(rows, columns):
+            first = reader.first_row(groups[0]) if groups else 0
+            for table in reader.tables(rows, columns, groups):
                 if table.num_rows:
                     yield Batch(table=table, file=f.uri, first_row=first)
                     first += table.num_rows
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """One file's row count and, for parquet, the rows of each of its row groups."""
+
+    uri: str
+    rows: int | None
+    """None for CSV: unknown without reading it."""
+    row_groups: tuple[int, ...] | None
+
+
+def layout_of(source: Source) -> list[FileLayout]:
+    """Rows per file and per row group, from the parquet footers (CSV: unknown, no read)."""
+    if source.kind != "parquet":
+        return [FileLayout(f.uri, None, None) for f in source.files]
+    found = []
+    for f in source.files:
+        with _reader(source.kind, f.uri) as reader:
+            meta = reader.parquet.metadata
+            groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+            found.append(FileLayout(f.uri, int(meta.num_rows), groups))
+    return found
 
 
 def read_all(uri: str) -> Any:
@@ -243,10 +281,19 @@ class _reader:
             raise self._bad(err) from err
         return self
 
-    def tables(self, rows: int, columns: Sequence[str] | None) -> Iterator[pa.Table]:
+    def first_row(self, row_group: int) -> int:
+        """The file's row number of the first row of ``row_group``."""
+        meta = self.parquet.metadata
+        return sum(meta.row_group(i).num_rows for i in range(row_group))
+
+    def tables(
+        self, rows: int, columns: Sequence[str] | None, row_groups: Sequence[int] | None = None
+    ) -> Iterator[pa.Table]:
         try:
             if self.kind == "parquet":
-                for batch in self.parquet.iter_batches(batch_size=rows, columns=columns):
+                for batch in self.parquet.iter_batches(
+                    batch_size=rows, columns=columns, row_groups=row_groups
+                ):
                     yield pa.Table.from_batches([batch])
             else:
                 for batch in self.csv:
@@ -353,3 +400,13 @@ def list_folders(uri: str) -> list[str]:
         return [join(uri, str(n)) for n in store.listdir(uri) if store.isdir(join(uri, str(n)))]
     path = Path(uri)
     return [str(p) for p in path.iterdir() if p.is_dir()] if path.is_dir() else []
+
+
+def list_names(uri: str) -> list[str]:
+    """The names (not paths) of the entries of folder ``uri``; empty if it does not exist."""
+    if is_remote(uri):
+        store = _store()
+        if not store.isdir(uri):
+            return []
+        return [str(n).rstrip("/").rsplit("/", 1)[-1] for n in store.listdir(uri)]
+    return os.listdir(uri) if os.path.isdir(uri) else []

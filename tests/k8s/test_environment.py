@@ -40,6 +40,8 @@ NOT_FOR_PODS = {
 }
 # Injected into every pod by the kubelet (even with enableServiceLinks: false).
 PROVIDED_BY_KUBERNETES = {"KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"}
+# Injected by the Job controller into every pod of an Indexed Job (completionMode: Indexed).
+PROVIDED_TO_INDEXED_JOBS = {"JOB_COMPLETION_INDEX"}
 BOOTSTRAP_ONLY = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
 
@@ -90,7 +92,12 @@ def test_the_scan_finds_what_the_code_reads() -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_variable_the_code_reads_is_provided(overlay: str) -> None:
-    needed = (read_by_code() | READ_BY_ZENML) - set(NOT_FOR_PODS) - PROVIDED_BY_KUBERNETES
+    needed = (
+        (read_by_code() | READ_BY_ZENML)
+        - set(NOT_FOR_PODS)
+        - PROVIDED_BY_KUBERNETES
+        - PROVIDED_TO_INDEXED_JOBS
+    )
     # only defaulted by our code (from HANDOFF_LOG_LEVEL/HANDOFF_LOG_FORMAT), never required
     needed -= {"ZENML_LOGGING_VERBOSITY", "ZENML_CONSOLE_LOGGING_FORMAT"}
     problems = []

@@ -1,0 +1,176 @@
+"""A partition scored by N pods (an Indexed Job), registered once by the last to finish.
+
+Every shard of (partition, model version) writes into one staging folder of the artifact store,
+``<store>/<artifact>/<version>/shards-<N>-<input identity>/`` (so a different N or a changed
+input never mixes with these parts): its part, then its marker (``jobs.batch_inference.shards``).
+Then it reads the markers. If all N are there and their rows add up to the input's (from the
+parquet footers), the partition is complete and this shard commits: under a lease on the ZenML
+server (``jobs.common.leases``) it checks again that no version is registered and registers the
+folder as ``<artifact>`` version ``<partition>_model_<n>`` — one request, whichever shard is last;
+two shards finishing at once wait for the lease and the loser finds the version registered. A
+shard that finishes while others are still missing exits 0: its part is done, the last commits.
+
+A run with ``--shards N`` and no shard (neither ``--shard`` nor ``JOB_COMPLETION_INDEX``) is an
+explicit commit attempt: incomplete → exit 3 naming the missing shards, nothing registered.
+
+Shards run no ZenML pipeline: N pipeline runs per partition would load the server N-fold for no
+lineage a single registration does not record (the predictions link to the model version).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jobs.batch_inference import drift_check, publish, scoring, shards
+from jobs.batch_inference.params import PartitionRun
+from jobs.common import logs, streaming
+from jobs.common.errors import BadInput, PreconditionNotMet, Unavailable
+
+log = logging.getLogger("handoff")
+COMMIT_WAIT_S = 300.0
+FOLDER_PREFIX = "shards-"
+
+
+@dataclass(frozen=True)
+class Staging:
+    """Where the N shards of one (partition, model version) leave their parts and markers."""
+
+    folder: str
+    shards: int
+    expected_rows: int | None
+    shares: list[shards.Share]
+    input: dict[str, Any]
+
+
+def staging(run: PartitionRun, count: int) -> Staging:
+    if run.input == scoring.BUILTIN_IRIS:
+        raise BadInput("the built-in iris input is one small table; it cannot be sharded")
+    if run.output:
+        raise BadInput(
+            "output (a single-file copy) is not written by sharded runs; read the predictions "
+            "artifact (a folder of parquet parts) instead, or drop --shards"
+        )
+    source = streaming.locate(run.input)
+    layout = streaming.layout_of(source)
+    folder = streaming.join(
+        publish.attempts_root(run), f"{FOLDER_PREFIX}{count}-{source.identity[:12]}"
+    )
+    return Staging(
+        folder=folder,
+        shards=count,
+        expected_rows=shards.input_rows(layout),
+        shares=shards.split(layout, count),
+        input=source.describe(),
+    )
+
+
+def score_shard(run: PartitionRun, stage: Staging, shard: int, model: Any) -> int | None:
+    """Write shard ``shard``'s part, then its marker; its rows, or None if it was done already."""
+    marker = streaming.join(stage.folder, shards.marker(shard, stage.shards))
+    if shard in shards.done_shards(streaming.list_names(stage.folder), stage.shards):
+        return None
+    share = stage.shares[shard]
+    # Its own part only, rewritten whole: a killed earlier attempt's partial part is replaced.
+    scored = scoring.score(
+        run,
+        model,
+        stage.folder,
+        checks=[drift_check.PartitionDrift(run)],
+        in_artifact_store=True,
+        pieces=share.pieces,
+        part=shards.part(shard),
+        allow_empty=True,
+    )
+    if share.rows is not None and scored.rows != share.rows:
+        raise Unavailable(
+            f"shard {shard} read {scored.rows} rows where its footers say {share.rows}; "
+            "did the input change meanwhile?"
+        )
+    with streaming.open_file(marker, "wb", through_store=True) as handle:
+        handle.write(shards.marker_text(shard, stage.shards, scored.rows, share).encode())
+    return scored.rows
+
+
+def completeness(stage: Staging) -> shards.Completeness:
+    done = shards.done_shards(streaming.list_names(stage.folder), stage.shards)
+    texts = {}
+    for shard in done:
+        uri = streaming.join(stage.folder, shards.marker(shard, stage.shards))
+        with streaming.open_file(uri, "rb", through_store=True) as handle:
+            texts[shard] = handle.read().decode()
+    return shards.completeness(texts, stage.shards, stage.expected_rows)
+
+
+def commit(
+    run: PartitionRun, stage: Staging, state: shards.Completeness, model_version: Any
+) -> bool:
+    """Register the complete folder once; False if another shard registered it first."""
+    from jobs.common import leases
+
+    name = f"handoff-commit-{run.predictions_artifact}-{run.version}"
+    observed = leases.Observations()
+    deadline = time.monotonic() + COMMIT_WAIT_S
+    while (lease := leases.try_acquire(name, observed)) is None:
+        if publish.existing(run) is not None:
+            return False
+        if time.monotonic() > deadline:
+            raise Unavailable(
+                f"{leases.current_holder(name) or 'another shard'} has held the commit of "
+                f"{run.predictions_artifact} version {run.version} for over "
+                f"{COMMIT_WAIT_S:.0f}s (tag {name})"
+            )
+        time.sleep(0.2 + random.random() * 0.5)
+    try:
+        if publish.existing(run) is not None:
+            return False
+        scored = scoring.Scored(rows=state.total, input=stage.input, summaries={})
+        registered = publish.register(
+            run, stage.folder, scored, extra={"shards": stage.shards}, model_version=model_version
+        )
+    finally:
+        lease.release()
+    if registered is None:
+        return False
+    publish.remove_other_attempts(run, stage.folder)
+    return True
+
+
+def score_partition(
+    run: PartitionRun,
+    count: int,
+    shard: int | None,
+    model_version: Any,
+    say: Callable[[str], None],
+) -> None:
+    """Score this pod's shard of ``run`` (if it has one), then commit if all shards are done."""
+    stage = staging(run, count)
+    what = f"{run.predictions_artifact} version {run.version} (partition {run.partition})"
+    if shard is not None:
+        model = model_version.get_model_artifact(run.model_artifact).load()
+        with logs.bound(partition=run.partition, shard=f"{shard}/{count}"):
+            rows = score_shard(run, stage, shard, model)
+        if rows is None:
+            say(f"shard {shard} of {count} of partition {run.partition} was already done")
+        else:
+            say(
+                f"shard {shard} of {count}: predicted {rows} rows with {run.model_name} version "
+                f"{run.model_version} (partition {run.partition})"
+            )
+    state = completeness(stage)
+    if not state.complete:
+        if shard is None:
+            raise PreconditionNotMet(state.refusal(f"cannot commit {what}"))
+        if state.missing:
+            waiting = ", ".join(str(i) for i in state.missing)
+            say(f"{len(state.rows)} of {count} shards done; shard(s) {waiting} still to finish")
+            return
+        raise PreconditionNotMet(state.refusal(f"cannot commit {what}"))
+    if commit(run, stage, state, model_version):
+        say(f"committed {state.total} rows of {count} shards -> {what}")
+    else:
+        say(f"{what} was already committed by another shard")
