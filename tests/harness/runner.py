@@ -100,9 +100,14 @@ class JobRunner:
         )
 
     def race(self, count: int, job: str, *args: str) -> list[subprocess.CompletedProcess[str]]:
-        """Start `count` copies of a job at once and collect them all. Every racer is killed
-        and waited for if one hangs past the guard or the test is interrupted."""
-        command = [sys.executable, "-m", f"jobs.{job}", *args]
+        """Start `count` copies of a job at once and collect them all."""
+        return self.together(job, *[list(args)] * count)
+
+    def together(self, job: str, *argsets: list[str]) -> list[subprocess.CompletedProcess[str]]:
+        """Start one process of `job` per argument list, all at once, and collect them all.
+        Every racer is killed and waited for if one hangs past the guard or the test is
+        interrupted."""
+        commands = [[sys.executable, "-m", f"jobs.{job}", *args] for args in argsets]
         racers = [
             subprocess.Popen(
                 command,
@@ -113,12 +118,12 @@ class JobRunner:
                 text=True,
                 stdin=subprocess.DEVNULL,
             )
-            for _ in range(count)
+            for command in commands
         ]
         deadline = time.monotonic() + RACE_HANG_GUARD_S
         try:
             results = []
-            for racer in racers:
+            for command, racer in zip(commands, racers, strict=True):
                 remaining = max(deadline - time.monotonic(), 0.0)
                 try:
                     out, err = racer.communicate(timeout=remaining)
