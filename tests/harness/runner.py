@@ -99,6 +99,18 @@ class JobRunner:
             stdin=subprocess.DEVNULL,
         )
 
+    def start(self, job: str, *args: str) -> subprocess.Popen[str]:
+        """Start a job without waiting for it; the caller kills or waits for it."""
+        return subprocess.Popen(
+            [sys.executable, "-m", f"jobs.{job}", *args],
+            env=self._process_env(),
+            cwd=self.workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+
     def race(self, count: int, job: str, *args: str) -> list[subprocess.CompletedProcess[str]]:
         """Start `count` copies of a job at once and collect them all."""
         return self.together(job, *[list(args)] * count)
@@ -108,18 +120,7 @@ class JobRunner:
         Every racer is killed and waited for if one hangs past the guard or the test is
         interrupted."""
         commands = [[sys.executable, "-m", f"jobs.{job}", *args] for args in argsets]
-        racers = [
-            subprocess.Popen(
-                command,
-                env=self._process_env(),
-                cwd=self.workdir,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                stdin=subprocess.DEVNULL,
-            )
-            for command in commands
-        ]
+        racers = [self.start(job, *args) for args in argsets]
         deadline = time.monotonic() + RACE_HANG_GUARD_S
         try:
             results = []
@@ -165,6 +166,15 @@ def server_runner(zenml: servers.ZenMLServer, workdir: Path, stack: str = "hando
     """A runner on the shared server, each process with a fresh config directory like a pod."""
     env = servers.job_env(zenml, workdir / "unused-config", stack)
     return JobRunner(env, workdir, fresh_config=True)
+
+
+def bucket_runner(
+    zenml: servers.ZenMLServer, s3: servers.S3Server, workdir: Path, bucket: str
+) -> JobRunner:
+    """A server runner whose handoff stack keeps its artifacts in `bucket` (created if new)."""
+    jobs = server_runner(zenml, workdir)
+    bootstrap_stack(jobs, s3, bucket, HANDOFF_CREATE_BUCKET="true")
+    return jobs
 
 
 def bootstrap_stack(runner: JobRunner, s3: servers.S3Server, bucket: str, **overrides: str) -> str:

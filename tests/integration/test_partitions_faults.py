@@ -4,8 +4,6 @@ nothing visible by name, and its rerun ends with exactly one complete version. C
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -41,15 +39,7 @@ def test_sigkill_while_writing_then_rerun_gives_one_complete_version(tmp_path: P
     version_root = f"iris_predictions/{PARTITION}_model_{model}"
     stores = store.workdir / "zenml" / "local_stores"
 
-    killed = subprocess.Popen(
-        [sys.executable, "-m", "jobs.batch_inference", *flags],
-        env=dict(store.env),
-        cwd=store.workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    killed = store.start("batch_inference", *flags)
     try:
         # Until its first part file exists (its rows are being written), or it ended early.
         while not list(stores.glob(f"*/{version_root}/*/part-00000.parquet")):

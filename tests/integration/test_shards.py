@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +19,10 @@ import pytest
 from tests.harness import servers
 from tests.harness.runner import (
     JobRunner,
-    bootstrap_stack,
+    bucket_runner,
     champion_runner,
     last_line,
     ok,
-    server_runner,
 )
 
 pytestmark = pytest.mark.e2e
@@ -60,8 +58,7 @@ def remote(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[JobRunner]:
     """Jobs on the shared server and S3 store, with a production model of their own dataset."""
-    jobs = server_runner(zenml_server, tmp_path_factory.mktemp("shards"))
-    bootstrap_stack(jobs, s3_server, BUCKET, HANDOFF_CREATE_BUCKET="true")
+    jobs = bucket_runner(zenml_server, s3_server, tmp_path_factory.mktemp("shards"), BUCKET)
     if jobs.production(f"{DATASET}_classifier") is None:
         ok(jobs.job("feature_engineering", "--dataset", DATASET))
         ok(jobs.job("training", "--dataset", DATASET))
@@ -207,15 +204,7 @@ def test_a_shard_killed_mid_write_and_rerun_gives_the_same_single_version(tmp_pa
     part = f"*/iris_predictions/2026-08-05_model_{model}/shards-2-*/part-00001.parquet"
     stores = store.workdir / "zenml" / "local_stores"
 
-    killed = subprocess.Popen(
-        [sys.executable, "-m", "jobs.batch_inference", *sharded, "--shard", "1"],
-        env=dict(store.env),
-        cwd=store.workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    killed = store.start("batch_inference", *sharded, "--shard", "1")
     try:
         # Until its part exists (its rows are being written), or it ended early.
         while not list(stores.glob(part)):

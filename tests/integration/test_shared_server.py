@@ -23,9 +23,9 @@ from tests.harness.runner import (
     WORSE,
     JobRunner,
     bootstrap_stack,
+    bucket_runner,
     last_line,
     ok,
-    server_runner,
     stop_local_serving,
 )
 
@@ -40,8 +40,7 @@ def remote(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[JobRunner]:
     """Jobs on the shared server, with the handoff stack bootstrapped (idempotent)."""
-    jobs = server_runner(zenml_server, tmp_path_factory.mktemp("shared-server"))
-    bootstrap_stack(jobs, s3_server, BUCKET, HANDOFF_CREATE_BUCKET="true")
+    jobs = bucket_runner(zenml_server, s3_server, tmp_path_factory.mktemp("shared-server"), BUCKET)
     try:
         yield jobs
     finally:
