@@ -174,3 +174,38 @@ def score_partition(
         say(f"committed {state.total} rows of {count} shards -> {what}")
     else:
         say(f"{what} was already committed by another shard")
+
+
+def progress(artifact: str) -> dict[str, Any] | None:
+    """How many shards of the newest (partition, model version) folder are done, read off the
+    markers in the artifact store; None when the newest was not sharded."""
+    from zenml.client import Client
+
+    root = streaming.join(str(Client().active_stack.artifact_store.path), artifact)
+    versions = sorted(streaming.list_names(root), key=_partition_order, reverse=True)
+    if not versions:
+        return None
+    folder = streaming.join(root, versions[0])
+    stages = sorted(n for n in streaming.list_names(folder) if n.startswith(FOLDER_PREFIX))
+    if not stages:
+        return None
+    count = int(stages[-1].removeprefix(FOLDER_PREFIX).split("-", 1)[0])
+    done = shards.done_shards(streaming.list_names(streaming.join(folder, stages[-1])), count)
+    try:
+        Client().get_artifact_version(name_id_or_prefix=artifact, version=versions[0])
+        committed = True
+    except KeyError:
+        committed = False
+    return {
+        "partition": versions[0].rsplit("_model_", 1)[0],
+        "version": versions[0],
+        "shards": count,
+        "done": len(done),
+        "missing": [i for i in range(count) if i not in done],
+        "committed": committed,
+    }
+
+
+def _partition_order(version: str) -> tuple[str, int]:
+    partition, _, model = version.rpartition("_model_")
+    return (partition, int(model) if model.isdigit() else -1)

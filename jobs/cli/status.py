@@ -8,6 +8,7 @@ view, so the two can never say different things.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from jobs.common.model_registry import PROMOTION_KEY
 from jobs.common.settings import JobSettings
 from jobs.common.stuck_runs import fail_dead_runs
 
+log = logging.getLogger("handoff")
 SCHEMA = Path(__file__).with_name("status.schema.json")
 PIPELINES = ("feature_engineering", "training", "batch_inference", "deployment")
 
@@ -48,6 +50,7 @@ def collect(names: JobSettings) -> dict[str, Any]:
         "datasets": datasets,
         "versions": [_version(v) for v in versions],
         "predictions": _predictions(client, names.predictions_artifact),
+        "shards": _shards(names.predictions_artifact),
         "endpoints": _endpoints(versions),
         "failed_runs": [
             {"pipeline": run.pipeline, "run": run.run, "reason": run.reason} for run in failed
@@ -90,6 +93,17 @@ def _predictions(client: Any, name: str) -> dict[str, Any] | None:
         "run": client.get_pipeline_run(run).name if run else "",
         "drifted_features": None if drift is None else list(drift.get("drifted", [])),
     }
+
+
+def _shards(artifact: str) -> dict[str, Any] | None:
+    """For the newest partition scored by shards (an Indexed Job): how many are done."""
+    from jobs.batch_inference.sharded import progress
+
+    try:
+        return progress(artifact)
+    except Exception as err:  # noqa: BLE001 - the store may be unreachable; status still shows
+        log.warning("cannot read the shards of %s from the artifact store: %s", artifact, err)
+        return None
 
 
 def _endpoints(versions: list[Any]) -> list[dict[str, Any]]:
@@ -136,14 +150,24 @@ def render(status: dict[str, Any]) -> list[str]:
         partition = f" partition {predictions['partition']}" if predictions["partition"] else ""
         lines.append(
             f"    {predictions['name']} version {predictions['version']}{partition}: "
-            f"{predictions['rows']} rows by model version {predictions['model_version']} "
-            f"(run {predictions['run']})"
+            f"{predictions['rows']} rows by model version {predictions['model_version']}"
+            # Predictions committed by shards were produced by no pipeline run.
+            + (f" (run {predictions['run']})" if predictions["run"] else "")
         )
         drifted = predictions["drifted_features"]
         if drifted is not None:
             lines.append(
                 "    drift: " + (", ".join(drifted) + " drifted" if drifted else "none detected")
             )
+
+    if shards := status.get("shards"):
+        missing = ", ".join(str(i) for i in shards["missing"])
+        lines.append(
+            f"    shards of partition {shards['partition']} ({shards['version']}): "
+            f"{shards['done']} of {shards['shards']} done"
+            + (", committed" if shards["committed"] else "")
+            + (f", waiting for shard(s) {missing}" if missing else "")
+        )
 
     if status.get("failed_runs"):
         lines.append("  runs left running by a dead job, now marked failed:")

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
+import pandas as pd
 import pytest
 
 from tests.containers import manifest_runner as mr
@@ -46,6 +47,7 @@ from tests.k8s.manifests import (
     job_specs,
     pod_templates,
     render,
+    render_with_components,
 )
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(3600)]
@@ -83,26 +85,39 @@ class Cluster:
     done: set[str] = field(default_factory=set)
     runs: int = 0
 
-    def pod_spec(self, kind: str, name: str) -> dict[str, Any]:
-        (template,) = pod_templates(find(self.objects, kind, name))
+    def pod_spec(self, kind: str, name: str, objects: list[dict] | None = None) -> dict[str, Any]:
+        (template,) = pod_templates(find(objects or self.objects, kind, name))
         return template["spec"]
 
-    def args(self, kind: str, name: str, scheduled: datetime | None = None) -> list[str]:
+    def args(
+        self,
+        kind: str,
+        name: str,
+        scheduled: datetime | None = None,
+        objects: list[dict] | None = None,
+        index: int | None = None,
+    ) -> list[str]:
         """`docker run` arguments for the workload, with its volumes written for a fresh pod.
 
         A CronJob's pod gets the labels the Job controller gives it: its Job's name, which the
-        CronJob controller makes from the scheduled minute (``<cronjob>-<unix time / 60>``)."""
-        spec = self.pod_spec(kind, name)
-        (template,) = pod_templates(find(self.objects, kind, name))
+        CronJob controller makes from the scheduled minute (``<cronjob>-<unix time / 60>``);
+        a pod of an Indexed Job also its completion index, as label and JOB_COMPLETION_INDEX."""
+        objects = objects or self.objects
+        spec = self.pod_spec(kind, name, objects)
+        (template,) = pod_templates(find(objects, kind, name))
         labels = dict(template.get("metadata", {}).get("labels", {}))
         if kind == "CronJob":
             moment = scheduled or SCHEDULED
             job = f"{name}-{int(moment.timestamp()) // 60}"
             labels |= {"batch.kubernetes.io/job-name": job, "job-name": job}
+        indexed = []
+        if index is not None:
+            labels |= {"batch.kubernetes.io/job-completion-index": str(index)}
+            indexed = ["--env", f"JOB_COMPLETION_INDEX={index}"]
         self.runs += 1
         volumes = self.workdir / "pods" / f"{self.runs:02d}-{name}"
         mr.write_volumes(spec, self.configmaps, self.secrets, volumes)
-        return mr.docker_run_args(
+        return indexed + mr.docker_run_args(
             spec,
             self.configmaps,
             self.secrets,
@@ -111,6 +126,37 @@ class Cluster:
             kubelet=self.kubelet,
             pod_labels=labels,
         )
+
+    def run_indexed_job(
+        self, objects: list[dict], name: str, scheduled: datetime
+    ) -> list[mr.Finished]:
+        """Every index of a CronJob's Indexed Job, `parallelism` pods at a time, each a pod of
+        the same Job (one name, one scheduled time) with its own completion index."""
+        (spec,) = job_specs(find(objects, "CronJob", name))
+        assert spec["completionMode"] == "Indexed"
+        deadline = min(float(spec.get("activeDeadlineSeconds", JOB_TIMEOUT)), JOB_TIMEOUT)
+        finished: list[mr.Finished] = []
+        indexes = list(range(spec["completions"]))
+        while indexes:
+            wave, indexes = indexes[: spec["parallelism"]], indexes[spec["parallelism"] :]
+            started = time.monotonic()
+            pods = {
+                i: self.containers.start(
+                    f"{name.removeprefix('handoff-')}-{i}",
+                    self.args("CronJob", name, scheduled, objects, index=i),
+                )
+                for i in wave
+            }
+            for i, pod in pods.items():
+                while self.containers.state(pod).get("Running"):
+                    assert time.monotonic() - started < deadline, f"index {i} ran past {deadline}s"
+                    time.sleep(0.5)
+                out, err = self.containers.logs(pod)
+                code = int(self.containers.state(pod).get("ExitCode", -1))
+                finished.append(mr.Finished(pod, code, out, err, time.monotonic() - started))
+                self.containers.remove(pod)
+                self.report(f"cronjob/{name} index {i}: exited {code}")
+        return finished
 
     def run_job(self, kind: str, name: str) -> mr.Finished:
         obj = find(self.objects, kind, name)
@@ -271,6 +317,42 @@ def test_batch_inference_job(cluster: Cluster):
     again = ok(cluster.run_job("CronJob", "handoff-batch-inference"))
     assert "already scored" in again
     cluster.done.add("batch-inference")
+
+
+def test_each_index_of_the_sharded_batch_inference_job_scores_its_shard_and_one_commits(
+    cluster: Cluster, tmp_path: Path
+):
+    """k8s/components/sharded-batch-inference on the dev overlay: the Indexed Job's pods."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from jobs.common.iris import features
+
+    cluster.requires("training")
+    objects = render_with_components(OVERLAY, ["sharded-batch-inference"], tmp_path)
+    # The night after SCHEDULED: 600 rows in 6 row groups for the shards to share.
+    scheduled = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
+    body = io.BytesIO()
+    rows = pa.Table.from_pandas(pd.concat([features()] * 4, ignore_index=True))
+    pq.write_table(rows, body, row_group_size=100)
+    key = PARTITION_KEY.replace("2026-11-25", "2026-11-27")
+    cluster.s3.client().put_object(Bucket=cluster.bucket, Key=key, Body=body.getvalue())
+
+    finished = cluster.run_indexed_job(objects, "handoff-batch-inference", scheduled)
+    for pod in finished:
+        ok(pod)
+    (spec,) = job_specs(find(objects, "CronJob", "handoff-batch-inference"))
+    assert len(finished) == spec["completions"] > 1
+    committed = [p.stdout for p in finished if "committed 600 rows" in p.stdout]
+    assert len(committed) == 1, [p.stdout for p in finished]
+    production = cluster.store().production()
+    (version,) = [
+        v
+        for v in cluster.store().probe("artifacts", "iris_predictions")
+        if v["version"] == f"2026-11-27_model_{production}"
+    ]
+    assert version["metadata"]["rows"] == 600
+    assert version["metadata"]["shards"] == spec["completions"]
 
 
 def test_deployment_job_without_a_kubernetes_api_fails_with_one_retryable_line(cluster: Cluster):

@@ -180,10 +180,15 @@ def test_a_missing_shard_refuses_the_commit_with_exit_3_naming_it(
     assert refused.returncode == 3, refused.stderr
     assert "shard(s) 2 of 4 not done (3 of 4 done); nothing registered" in last_line(refused)
     assert f"2026-08-04_model_{model}" not in versions(remote)
+    status = ok(remote.handoff("status", "--dataset", DATASET))
+    assert f"shards of partition 2026-08-04 (2026-08-04_model_{model}): 3 of 4 done, " in status
+    assert "waiting for shard(s) 2" in status
 
     done = ok(remote.job("batch_inference", *flags("2026-08-04", *shard(4, 2))))
     assert "committed 1200 rows of 4 shards" in done
     assert len(stored(remote, f"2026-08-04_model_{model}")) == 1200
+    status = ok(remote.handoff("status", "--dataset", DATASET))
+    assert "4 of 4 done, committed" in status
 
 
 @pytest.mark.integration

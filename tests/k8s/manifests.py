@@ -92,6 +92,28 @@ def render_text(overlay: str) -> str:
     return proc.stdout
 
 
+def render_with_components(overlay: str, components: list[str], workdir: Path) -> list[dict]:
+    """The overlay with k8s/components/<name> added, as an operator's own overlay would add them
+    (written in `workdir`; kustomize takes only relative paths to other kustomizations)."""
+    here = workdir / "kustomization"
+    here.mkdir(parents=True, exist_ok=True)
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [os.path.relpath(K8S / "overlays" / overlay, here)],
+        "components": [os.path.relpath(K8S / "components" / name, here) for name in components],
+    }
+    (here / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    proc = subprocess.run(
+        [kubectl(), "kustomize", str(here)], capture_output=True, text=True, timeout=60, check=False
+    )
+    if proc.returncode != 0:
+        raise AssertionError(
+            f"`kubectl kustomize` of {overlay} + {components} failed:\n{proc.stderr}"
+        )
+    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+
+
 def render(overlay: str) -> list[dict[str, Any]]:
     """The overlay's objects, freshly parsed (callers may modify them)."""
     return [doc for doc in yaml.safe_load_all(render_text(overlay)) if doc]
