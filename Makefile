@@ -70,7 +70,7 @@ lint: venv ## ruff, mypy on jobs/common, hadolint
 images: ## build the five images with Docker (BuildKit)
 	bash scripts/build-images.sh
 
-bench: venv ## time the batch jobs; batch inference of 1 M and 10 M rows vs the raw streaming floor
+bench: venv ## time the batch jobs; batch inference of 1 M and 10 M rows vs the raw streaming floor, 2 shards vs 1
 	bash scripts/bench.sh
 
 clean: ## remove the venvs and the local run's store

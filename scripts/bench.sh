@@ -3,7 +3,9 @@
 #  - feature engineering and training on a 1 M x 20 float table (parquet);
 #  - batch inference of 1 M and 10 M x 20 rows against the raw streaming floor with the same
 #    model: pyarrow iter_batches -> predict -> ParquetWriter (each its own process, timed with
-#    /usr/bin/time; wall and peak RSS).
+#    /usr/bin/time; wall and peak RSS);
+#  - the 10 M rows again split across 2 shards run as 2 processes at once (an Indexed Job's 2
+#    pods), against the one-process run.
 # Usage: bash scripts/bench.sh   (from the repo root, after `make venv`; needs ~4 GB in $TMPDIR)
 set -euo pipefail
 work=$(mktemp -d)
@@ -83,3 +85,28 @@ echo
 awk -v r="$raw_10m" -v j="$job_10m" -v m1="$mem_1m" -v m10="$mem_10m" 'BEGIN {
   printf "  10 M rows: batch inference takes %.2fx the raw streaming floor (target <= 1.5x)\n", j / r
   printf "  peak RSS: %d MB at 10 M rows (target <= 1536), %.2fx the 1 M-row figure (target <= 1.2x)\n", m10, m10 / m1 }'
+
+echo
+echo "batch inference split across 2 shards (2 processes at once, as 2 pods of an Indexed Job), 10 M rows:"
+start=$(date +%s.%N)
+pids=()
+for i in 0 1; do
+  /usr/bin/time -f "%e %M" -o "$work/time-shard-$i" "$py" -m jobs.batch_inference --dataset bench \
+    --input features-10m.parquet --partition 10m-sharded --shards 2 --shard "$i" > "$work/out-shard-$i" 2>&1 &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || { cat "$work"/out-shard-*; exit 1; }; done
+end=$(date +%s.%N)
+grep -q "committed 10000000 rows of 2 shards" "$work"/out-shard-* || { cat "$work"/out-shard-*; exit 1; }
+for i in 0 1; do
+  read -r sw sk < "$work/time-shard-$i"
+  show "shard $i of 2 (python -m jobs.batch_inference --shards 2 --shard $i)" "$sw" "$((sk / 1024))"
+  eval "shard_mem_$i=$((sk / 1024))"
+done
+both=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
+show "both shards, start of the first to end of the last" "$both" "-"
+show "one process (the 10 M-row run above)" "$job_10m" "$mem_10m"
+echo
+awk -v b="$both" -v j="$job_10m" -v m0="$shard_mem_0" -v m1="$shard_mem_1" -v m="$mem_10m" 'BEGIN {
+  printf "  2 shards take %.2fx the wall time of one process (target <= 0.6x)\n", b / j
+  printf "  peak RSS per shard: %d and %d MB, against %d MB for one process (single-pod bound 1536 MB)\n", m0, m1, m }'
