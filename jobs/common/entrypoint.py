@@ -48,9 +48,9 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 
 def _collect_garbage_sparingly() -> None:
-    """A job's start creates a few million objects that live as long as it does (ZenML's pydantic
-    models, SQLAlchemy's mappings, scikit-learn): with CPython's default thresholds the cyclic
-    collector walks them over and over while they are made, then once more at exit. Measured
+    """A job's start creates about half a million objects that live as long as it does (ZenML's
+    pydantic models, SQLAlchemy's mappings, scikit-learn): with CPython's default thresholds the
+    cyclic collector walks them over and over while they are made, then once more at exit. Measured
     here on a 1 000-row batch inference run: 7.6 s -> 4.6 s from start to exit. Garbage cycles
     are still collected, in larger rounds; objects alive at exit are frozen, so the interpreter's
     last sweep skips them (the process is ending and frees everything at once).
