@@ -53,15 +53,18 @@ for batch in pq.ParquetFile(sys.argv[2]).iter_batches():
     writer.write_table(table)
 writer.close()
 PY
-timed() { /usr/bin/time -f "%e %M" -o "$work/time" "$py" "$@" > "$work/out" 2>&1 || { cat "$work/out"; exit 1; }
-  read -r wall kb < "$work/time"; echo "$wall $((kb / 1024))"; }
-show() { printf '  %-58s %7s s %7s MB\n' "$1" "$2" "$3"; }
+# /usr/bin/time's record of one process -> "wall-s peak-MB cpu-s" (cpu = user + system).
+TIME_FORMAT="%e %M %U %S"
+measured() { awk '{ printf "%s %d %.1f\n", $1, $2 / 1024, $3 + $4 }' "$1"; }
+timed() { /usr/bin/time -f "$TIME_FORMAT" -o "$work/time" "$py" "$@" > "$work/out" 2>&1 || { cat "$work/out"; exit 1; }
+  measured "$work/time"; }
+show() { printf '  %-58s %7s s %7s MB %7s s CPU\n' "$1" "$2" "$3" "${4:--}"; }
 
 echo "feature engineering (1 M rows -> 800 k + 200 k), training (logistic regression, 800 k x 20):"
-read -r w m < <(timed -m jobs.feature_engineering --dataset bench --source labelled.parquet --target-column label)
-show "python -m jobs.feature_engineering" "$w" "$m"
-read -r w m < <(timed -m jobs.training --dataset bench --threshold 0.5)
-show "python -m jobs.training" "$w" "$m"
+read -r w m c < <(timed -m jobs.feature_engineering --dataset bench --source labelled.parquet --target-column label)
+show "python -m jobs.feature_engineering" "$w" "$m" "$c"
+read -r w m c < <(timed -m jobs.training --dataset bench --threshold 0.5)
+show "python -m jobs.training" "$w" "$m" "$c"
 cat > export_model.py <<'PY'
 import pickle
 
@@ -74,12 +77,12 @@ PY
 echo
 echo "batch inference, same model (wall, peak RSS):"
 for size in 1m 10m; do
-  read -r rw rm < <(timed raw_streaming.py model.pkl "features-$size.parquet" "raw-$size.parquet")
-  show "raw streaming floor, $size rows" "$rw" "$rm"
-  read -r jw jm < <(timed -m jobs.batch_inference --dataset bench --input "features-$size.parquet" --partition "$size")
+  read -r rw rm rc < <(timed raw_streaming.py model.pkl "features-$size.parquet" "raw-$size.parquet")
+  show "raw streaming floor, $size rows" "$rw" "$rm" "$rc"
+  read -r jw jm jc < <(timed -m jobs.batch_inference --dataset bench --input "features-$size.parquet" --partition "$size")
   grep -q "predicted" "$work/out" || { cat "$work/out"; exit 1; }
-  show "python -m jobs.batch_inference, $size rows" "$jw" "$jm"
-  eval "raw_$size=$rw job_$size=$jw mem_$size=$jm"
+  show "python -m jobs.batch_inference, $size rows" "$jw" "$jm" "$jc"
+  eval "raw_$size=$rw job_$size=$jw mem_$size=$jm cpu_$size=$jc"
 done
 echo
 awk -v r="$raw_10m" -v j="$job_10m" -v m1="$mem_1m" -v m10="$mem_10m" 'BEGIN {
@@ -91,42 +94,47 @@ awk -v r="$raw_10m" -v j="$job_10m" -v m1="$mem_1m" -v m10="$mem_10m" 'BEGIN {
 # multiplies on a thread pool), and pinned one core per process (taskset), as pods limited to
 # one CPU each (k8s/base/job-defaults.yaml) run.
 sharded() {  # $1: label, $2: partition, $3/$4: command prefix of shard 0/1
-  local start end pids=() i
+  local start end pids=() i sw sm sc
   start=$(date +%s.%N)
   for i in 0 1; do
     local pin=$3; ((i == 1)) && pin=$4
-    /usr/bin/time -f "%e %M" -o "$work/time-shard-$i" $pin "$py" -m jobs.batch_inference --dataset bench \
+    /usr/bin/time -f "$TIME_FORMAT" -o "$work/time-shard-$i" $pin "$py" -m jobs.batch_inference --dataset bench \
       --input features-10m.parquet --partition "$2" --shards 2 --shard "$i" > "$work/out-shard-$i" 2>&1 &
     pids+=($!)
   done
   for i in "${pids[@]}"; do wait "$i" || { cat "$work"/out-shard-*; exit 1; }; done
   end=$(date +%s.%N)
   grep -q "committed 10000000 rows of 2 shards" "$work"/out-shard-* || { cat "$work"/out-shard-*; exit 1; }
+  shards_cpu=0
   for i in 0 1; do
-    read -r sw sk < "$work/time-shard-$i"
-    show "$1: shard $i of 2" "$sw" "$((sk / 1024))"
-    eval "shard_mem_$i=$((sk / 1024))"
+    read -r sw sm sc < <(measured "$work/time-shard-$i")
+    show "$1: shard $i of 2" "$sw" "$sm" "$sc"
+    eval "shard_mem_$i=$sm"
+    shards_cpu=$(awk -v a="$shards_cpu" -v b="$sc" 'BEGIN { print a + b }')
   done
   both=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
-  show "$1: both shards, first start to last end" "$both" "-"
+  show "$1: both shards, first start to last end" "$both" "-" "$shards_cpu"
 }
-ratio() {  # $1: label, $2: shards' wall, $3: one process's wall, $4: one process's RSS
-  awk -v l="$1" -v b="$2" -v j="$3" -v m0="$shard_mem_0" -v m1="$shard_mem_1" -v m="$4" 'BEGIN {
-    printf "  %s: 2 shards take %.2fx the wall time of one process (target <= 0.6x); peak RSS per shard %d and %d MB, one process %d MB (single-pod bound 1536 MB)\n", l, b / j, m0, m1, m }'
+ratio() {  # $1: label, $2: shards' wall, $3: one process's wall, $4: one process's RSS, $5: shards' CPU
+  awk -v l="$1" -v b="$2" -v j="$3" -v m0="$shard_mem_0" -v m1="$shard_mem_1" -v m="$4" -v c="$5" 'BEGIN {
+    printf "  %s: 2 shards take %.2fx the wall time of one process (target <= 0.6x); peak RSS per shard %d and %d MB, one process %d MB (single-pod bound 1536 MB)\n", l, b / j, m0, m1, m
+    printf "    their %.1f s of CPU on 2 cores cannot end before %.1f s = %.2fx one process\n", c, c / 2, c / 2 / j }'
 }
 
 echo
 echo "10 M rows split across 2 shards, 2 processes at once (an Indexed Job's 2 pods) vs one process:"
 sharded "unpinned" 10m-sharded "" ""
-free_both=$both
-/usr/bin/time -f "%e %M" -o "$work/time" taskset -c 0 "$py" -m jobs.batch_inference --dataset bench \
+free_both=$both free_cpu=$shards_cpu
+/usr/bin/time -f "$TIME_FORMAT" -o "$work/time" taskset -c 0 "$py" -m jobs.batch_inference --dataset bench \
   --input features-10m.parquet --partition 10m-one-core > "$work/out" 2>&1 || { cat "$work/out"; exit 1; }
-read -r pw pk < "$work/time"
-pm=$((pk / 1024))
-show "one core: one process (taskset -c 0)" "$pw" "$pm"
+read -r pw pm pc < <(measured "$work/time")
+show "one core: one process (taskset -c 0)" "$pw" "$pm" "$pc"
 sharded "one core each" 10m-sharded-one-core "taskset -c 0" "taskset -c 1"
 echo
-show "unpinned: one process (the 10 M-row run above)" "$job_10m" "$mem_10m"
+show "unpinned: one process (the 10 M-row run above)" "$job_10m" "$mem_10m" "$cpu_10m"
+# What every process pays before its first row: the imports alone.
+read -r iw im ic < <(timed -c "from zenml.client import Client; import sklearn.linear_model, pandas, pyarrow.parquet")
+show "imports alone (zenml client, sklearn, pandas, pyarrow)" "$iw" "$im" "$ic"
 echo
-ratio "unpinned" "$free_both" "$job_10m" "$mem_10m"
-ratio "one core each" "$both" "$pw" "$pm"
+ratio "unpinned" "$free_both" "$job_10m" "$mem_10m" "$free_cpu"
+ratio "one core each" "$both" "$pw" "$pm" "$shards_cpu"
