@@ -5,6 +5,7 @@ CI-only tier (e2e): many job processes."""
 from __future__ import annotations
 
 import io
+import re
 import signal
 import subprocess
 import time
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.e2e
 BUCKET = "handoff-artifacts"
 DATASET = "sharded"
 PREDICTIONS = f"{DATASET}_predictions"
+COMMITTED = re.compile(r"committed \d+ rows of \d+ shards -> ")
 
 
 def rows(copies: int) -> pd.DataFrame:
@@ -100,7 +102,9 @@ def stored(jobs: JobRunner, version: str) -> pd.DataFrame:
 
 
 def committed_lines(results: list[subprocess.CompletedProcess[str]]) -> list[str]:
-    return [line for r in results for line in r.stdout.splitlines() if "committed" in line]
+    """The lines of the shards that registered the predictions. A shard that found them
+    registered by another says "... was already committed by another shard" instead."""
+    return [line for r in results for line in r.stdout.splitlines() if COMMITTED.search(line)]
 
 
 @pytest.mark.server
@@ -161,6 +165,10 @@ def test_two_shards_finishing_at_once_register_one_version(
     for result in results:
         ok(result)
     assert len(committed_lines(results)) == 1, [r.stdout for r in results]
+    # The other one either finished before the winner's marker or found its registration.
+    others = [r.stdout for r in results if not committed_lines([r])]
+    assert len(others) == 1
+    assert "still to finish" in others[0] or "already committed by another shard" in others[0]
     assert versions(remote).count(f"2026-08-03_model_{model}") == 1
     assert len(stored(remote, f"2026-08-03_model_{model}")) == 8 * 150
 
