@@ -5,14 +5,21 @@ A per-batch check beside the data contract (memory bounded: see ``jobs.common.dr
 registered: with ``drift: fail`` a drifted partition is refused there (``BadInput``, exit 2) and
 nothing becomes visible; ``warn`` logs one line. The summary, ``{"drift": ...}``, is recorded in
 the predictions' metadata, and :func:`write_picture` leaves its picture beside the parts.
+
+A partition scored by N shards is judged whole, not shard by shard: each shard's
+:class:`ShardDrift` judges nothing and leaves its accumulator's state beside its part
+(:func:`state_name`); the shard that commits merges them (:meth:`PartitionDrift.merge`) and
+judges the partition as one pod would have.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from jobs.batch_inference.params import PartitionRun
@@ -29,10 +36,10 @@ datasets working on the folder: their discovery skips names starting with ``_`` 
 class PartitionDrift:
     """A ``scoring.BatchCheck`` with a ``summary()``: feed it every batch, then ask."""
 
-    def __init__(self, run: PartitionRun) -> None:
+    def __init__(self, run: PartitionRun, seed: int = 0) -> None:
         self.run = run
         self.accumulator = (
-            drift.DriftAccumulator(drift.from_metadata(run.reference))
+            drift.DriftAccumulator(drift.from_metadata(run.reference), seed=seed)
             if run.reference and run.drift != "off"
             else None
         )
@@ -40,6 +47,12 @@ class PartitionDrift:
     def __call__(self, frame: pd.DataFrame, where: str) -> None:
         if self.accumulator is not None:
             self.accumulator.update(frame)
+
+    def merge(self, state: bytes) -> None:
+        """Add a shard's share of the partition: what its :meth:`ShardDrift.state` wrote."""
+        if self.accumulator is not None:
+            with np.load(io.BytesIO(state), allow_pickle=False) as arrays:
+                self.accumulator.merge(dict(arrays))
 
     def summary(self) -> dict[str, Any]:
         report = self.report()
@@ -60,6 +73,31 @@ class PartitionDrift:
         what = f"{self.run.predictions_artifact} partition {self.run.partition}"
         drift.enforce(report, self.run.drift, what)
         return report
+
+
+class ShardDrift(PartitionDrift):
+    """One shard's share of a partition: fed every batch like the partition's check, judged
+    by none (a shard's share may drift where the partition does not); its :meth:`state` is."""
+
+    def __init__(self, run: PartitionRun, shard: int) -> None:
+        # Each shard draws its own sample keys: merged, the sample is uniform over all rows.
+        super().__init__(run, seed=shard)
+
+    def summary(self) -> dict[str, Any]:
+        return {}
+
+    def state(self) -> bytes | None:
+        """The accumulator's state as an ``.npz`` file's bytes; None when drift is not checked."""
+        if self.accumulator is None:
+            return None
+        buffer = io.BytesIO()
+        np.savez(buffer, **self.accumulator.state())
+        return buffer.getvalue()
+
+
+def state_name(shard: int, shards: int) -> str:
+    """A shard's drift state beside its part (a leading ``_``: not a part to parquet readers)."""
+    return f"_drift-{shard:05d}-of-{shards:05d}.npz"
 
 
 def write_picture(

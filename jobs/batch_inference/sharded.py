@@ -10,6 +10,10 @@ folder as ``<artifact>`` version ``<partition>_model_<n>`` — one request, whic
 two shards finishing at once wait for the lease and the loser finds the version registered. A
 shard that finishes while others are still missing exits 0: its part is done, the last commits.
 
+Drift is judged once, on the whole partition: each shard leaves its drift state beside its part
+(before its marker), and the committing shard merges them, records the summary and picture, and
+with ``drift: fail`` refuses to register (``partition_drift``).
+
 A run with ``--shards N`` and no shard (neither ``--shard`` nor ``JOB_COMPLETION_INDEX``) is an
 explicit commit attempt: incomplete → exit 3 naming the missing shards, nothing registered.
 
@@ -75,12 +79,13 @@ def score_shard(run: PartitionRun, stage: Staging, shard: int, model: Any) -> in
     if shard in shards.done_shards(streaming.list_names(stage.folder), stage.shards):
         return None
     share = stage.shares[shard]
+    drifts = drift_check.ShardDrift(run, shard)
     # Its own part only, rewritten whole: a killed earlier attempt's partial part is replaced.
     scored = scoring.score(
         run,
         model,
         stage.folder,
-        checks=[drift_check.PartitionDrift(run)],
+        checks=[drifts],
         in_artifact_store=True,
         pieces=share.pieces,
         part=shards.part(shard),
@@ -91,9 +96,43 @@ def score_shard(run: PartitionRun, stage: Staging, shard: int, model: Any) -> in
             f"shard {shard} read {scored.rows} rows where its footers say {share.rows}; "
             "did the input change meanwhile?"
         )
+    state = drifts.state()
+    if state is not None:
+        uri = streaming.join(stage.folder, drift_check.state_name(shard, stage.shards))
+        with streaming.open_file(uri, "wb", through_store=True) as handle:
+            handle.write(state)
     with streaming.open_file(marker, "wb", through_store=True) as handle:
         handle.write(shards.marker_text(shard, stage.shards, scored.rows, share).encode())
     return scored.rows
+
+
+def partition_drift(run: PartitionRun, stage: Staging) -> tuple[dict[str, Any], str | None]:
+    """The whole partition's drift from its shards' states, judged as one pod would judge it
+    (``drift: fail`` raises ``BadInput``: exit 2, nothing registered): the summary for the
+    predictions' metadata and the picture's URI (None when drift is not checked)."""
+    drifts = drift_check.PartitionDrift(run)
+    if drifts.accumulator is None:
+        drifts.summary()  # says why drift is not checked, if it should have been
+        return {}, None
+    names = set(streaming.list_names(stage.folder))
+    missing = [
+        i for i in range(stage.shards) if drift_check.state_name(i, stage.shards) not in names
+    ]
+    if missing:
+        log.warning(
+            "drift not recorded: shard(s) %s left no drift state in %s",
+            ", ".join(map(str, missing)),
+            stage.folder,
+        )
+        return {}, None
+    for shard in range(stage.shards):
+        uri = streaming.join(stage.folder, drift_check.state_name(shard, stage.shards))
+        with streaming.open_file(uri, "rb", through_store=True) as handle:
+            drifts.merge(handle.read())
+    summaries = drifts.summary()
+    return summaries, drift_check.write_picture(
+        run, stage.folder, summaries, in_artifact_store=True
+    )
 
 
 def completeness(stage: Staging) -> shards.Completeness:
@@ -128,9 +167,15 @@ def commit(
     try:
         if publish.existing(run) is not None:
             return False
-        scored = scoring.Scored(rows=state.total, input=stage.input, summaries={})
+        summaries, picture = partition_drift(run, stage)
+        scored = scoring.Scored(rows=state.total, input=stage.input, summaries=summaries)
         registered = publish.register(
-            run, stage.folder, scored, extra={"shards": stage.shards}, model_version=model_version
+            run,
+            stage.folder,
+            scored,
+            picture,
+            extra={"shards": stage.shards},
+            model_version=model_version,
         )
     finally:
         lease.release()

@@ -179,16 +179,36 @@ class DriftAccumulator:
         else:
             entering = np.arange(len(batch))
         merged = np.concatenate([self._keys, keys[entering]])
-        keep = (
-            np.argpartition(merged, self.sample_size - 1)[: self.sample_size]
-            if merged.size > self.sample_size
-            else np.arange(merged.size)
-        )
+        keep = _smallest(merged, self.sample_size)
         self._keys = merged[keep]
         for name in self.reference:
             values = batch[name].to_numpy(dtype=float)
             self._counts[name] += _counts(values, self._edges[name])
             self._sample[name] = np.concatenate([self._sample[name], values[entering]])[keep]
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything :meth:`merge` needs, as named arrays (``np.savez``): the row count, the
+        bin counts and the sample with its keys, features by their position in the reference."""
+        arrays = {"rows": np.array([self.rows]), "keys": self._keys}
+        for i, name in enumerate(self.reference):
+            arrays[f"counts_{i}"] = self._counts[name]
+            arrays[f"sample_{i}"] = self._sample[name]
+        return arrays
+
+    def merge(self, state: Mapping[str, np.ndarray]) -> None:
+        """Add what another accumulator over the same reference saw (its :meth:`state`): e.g.
+        the shards of one partition. Bin counts add up exactly; the sample keeps the rows with
+        the smallest keys of both, so it stays a uniform sample of all the rows as long as
+        the two drew their keys independently (different seeds)."""
+        if len(state) != 2 + 2 * len(self.reference):
+            raise ValueError("the state is of an accumulator over a different reference")
+        self.rows += int(state["rows"][0])
+        merged = np.concatenate([self._keys, state["keys"]])
+        keep = _smallest(merged, self.sample_size)
+        self._keys = merged[keep]
+        for i, name in enumerate(self.reference):
+            self._counts[name] = self._counts[name] + state[f"counts_{i}"]
+            self._sample[name] = np.concatenate([self._sample[name], state[f"sample_{i}"]])[keep]
 
     def report(self, threshold: float = DEFAULT_THRESHOLD) -> DriftReport:
         from scipy import special, stats
@@ -251,6 +271,11 @@ def detect(
     accumulator = DriftAccumulator(reference)
     accumulator.update(data)
     return accumulator.report(threshold)
+
+
+def _smallest(keys: np.ndarray, count: int) -> np.ndarray:
+    """The positions of the ``count`` smallest keys (all of them when there are fewer)."""
+    return np.argpartition(keys, count - 1)[:count] if keys.size > count else np.arange(keys.size)
 
 
 def _reference_cdf(ref: FeatureReference) -> Any:

@@ -133,6 +133,16 @@ def test_four_shards_commit_once_what_one_pod_predicts(
     ]
     assert version["metadata"]["rows"] == len(table)
     assert version["metadata"]["shards"] == 4
+    # Drift is judged on the whole partition, merged from the shards: the same bin counts as
+    # the single pod's, so the same PSI per feature; its picture is beside the parts.
+    (one_pod,) = [
+        v for v in remote.probe("artifacts", PREDICTIONS) if v["version"].startswith("2026-08-02")
+    ]
+    merged, whole = version["metadata"]["drift"], one_pod["metadata"]["drift"]
+    assert merged["drifted"] == whole["drifted"] == []
+    for name, found in whole["features"].items():
+        assert merged["features"][name]["psi"] == found["psi"]
+        assert merged["features"][name]["rows"] == len(table)
     # Lazily, straight from the bucket: the markers beside the parts are not rows.
     bucket = pa.fs.S3FileSystem(
         endpoint_override=s3_server.endpoint_url,
@@ -243,3 +253,34 @@ def test_a_shard_killed_mid_write_and_rerun_gives_the_same_single_version(tmp_pa
     single = pd.DataFrame(store.probe("table", f"iris_predictions:2026-08-06_model_{model}"))
     assert result["row_id"].tolist() == table["row_id"].tolist()  # no duplicate, none lost
     pd.testing.assert_frame_equal(result, single)
+
+
+@pytest.mark.server
+def test_drift_is_judged_on_the_whole_partition_by_the_shard_that_commits(
+    remote: JobRunner, s3_server: servers.S3Server
+):
+    shifted = rows(copies=8)
+    shifted["petal_length_cm"] += 2.5
+    land_s3(s3_server, "2026-08-06", shifted)
+    model = remote.production(f"{DATASET}_classifier")
+    version = f"2026-08-06_model_{model}"
+    refuse = ["--drift", "fail", "--drift-threshold", "0.5"]
+
+    assert "still to finish" in ok(
+        remote.job("batch_inference", *flags("2026-08-06", *shard(2, 0), *refuse))
+    )
+    refused = remote.job("batch_inference", *flags("2026-08-06", *shard(2, 1), *refuse))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "petal_length_cm" in last_line(refused)
+    assert "nothing was published" in last_line(refused)
+    assert version not in versions(remote)
+
+    # drift: warn (the default): the same shards' parts are committed, with the drift named.
+    warned = ok(remote.job("batch_inference", *flags("2026-08-06", *shard(2, 1))))
+    assert "was already done" in warned and "committed 1200 rows of 2 shards" in warned
+    (found,) = [v for v in remote.probe("artifacts", PREDICTIONS) if v["version"] == version]
+    assert found["metadata"]["drift"]["drifted"] == ["petal_length_cm"]
+    assert found["metadata"]["drift"]["features"]["petal_length_cm"]["rows"] == 1200
+    key = found["uri"].removeprefix(f"s3://{BUCKET}/") + "/_drift.html"
+    picture = s3_server.client().get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+    assert "drifted: petal_length_cm" in picture

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.batch_inference.drift_check import PICTURE, PartitionDrift, write_picture
+from jobs.batch_inference.drift_check import (
+    PICTURE,
+    PartitionDrift,
+    ShardDrift,
+    state_name,
+    write_picture,
+)
 from jobs.batch_inference.params import PartitionRun
 from jobs.common import drift
 from jobs.common.errors import BadInput
@@ -62,3 +68,35 @@ def test_off_or_no_reference_checks_nothing(tmp_path):
         feed(check, rows(500, 4, shift=3.0))
         assert check.summary() == {}
     assert write_picture(run(), str(tmp_path), {}) is None
+
+
+def test_shards_judge_nothing_and_their_merged_states_judge_the_partition():
+    data = rows(1200, 5, shift=1.0)
+    shards = [ShardDrift(run("fail"), shard) for shard in range(3)]
+    for shard, check in enumerate(shards):
+        feed(check, data.iloc[shard * 400 : (shard + 1) * 400])
+        assert check.summary() == {}, "a shard's share is not judged on its own"
+    whole = PartitionDrift(run("warn"))
+    feed(whole, data)
+    merged = PartitionDrift(run("warn"))
+    for check in shards:
+        merged.merge(check.state() or b"")
+    got, want = merged.summary()["drift"], whole.summary()["drift"]
+    assert got["drifted"] == want["drifted"] == ["a"]
+    assert {n: f["psi"] for n, f in got["features"].items()} == {
+        n: f["psi"] for n, f in want["features"].items()
+    }
+    assert got["features"]["a"]["rows"] == 1200
+
+    judged = PartitionDrift(run("fail"))
+    for check in shards:
+        judged.merge(check.state() or b"")
+    with pytest.raises(BadInput, match="drift in a"):
+        judged.summary()
+
+
+def test_a_shard_without_drift_checks_leaves_no_state():
+    check = ShardDrift(run("off"), 0)
+    feed(check, rows(300, 6))
+    assert check.state() is None
+    assert state_name(2, 4) == "_drift-00002-of-00004.npz"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -142,3 +143,35 @@ def test_fail_refuses_warn_logs_one_line_and_off_says_nothing(reference):
     (line,) = collect.records
     assert line.levelname == "WARNING" and "normal" in line.getMessage()
     assert line.drifted == ["normal"]
+
+
+def test_shards_merged_give_the_whole_partitions_counts_and_a_sample_of_all_of_it(reference):
+    data = table(9000, 8, shift={"count": 2})
+    whole = drift.DriftAccumulator(reference, sample_size=1000)
+    whole.update(data)
+    merged = drift.DriftAccumulator(reference, sample_size=1000)
+    for seed, start in enumerate(range(0, 9000, 3000)):
+        shard = drift.DriftAccumulator(reference, sample_size=1000, seed=seed)
+        shard.update(data.iloc[start : start + 3000])
+        # what a shard leaves in the artifact store and the committing shard reads back
+        buffer = io.BytesIO()
+        np.savez(buffer, **shard.state())
+        buffer.seek(0)
+        merged.merge(dict(np.load(buffer, allow_pickle=False)))
+    got, want = merged.report(), whole.report()
+    assert got.drifted == want.drifted == ["count"]
+    for name, found in want.features.items():
+        assert got.features[name].psi == found.psi, "bin counts add up exactly"
+        assert got.features[name].rows == 9000
+        assert abs(got.features[name].ks - found.ks) < 0.06, "a 1000-row sample of all rows"
+    assert all(len(values) == 1000 for values in merged._sample.values())
+    # every shard has its share in the sample, about a third each
+    parts = [set(data["normal"].iloc[s : s + 3000]) for s in range(0, 9000, 3000)]
+    shares = [sum(v in part for v in merged._sample["normal"]) for part in parts]
+    assert all(250 < share < 420 for share in shares), shares
+
+
+def test_a_state_over_another_reference_is_refused(reference):
+    other = drift.DriftAccumulator({"normal": reference["normal"]})
+    with pytest.raises(ValueError, match="different reference"):
+        drift.DriftAccumulator(reference).merge(other.state())
