@@ -115,8 +115,8 @@ sharded() {  # $1: label, $2: partition, $3/$4: command prefix of shard 0/1
   both=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
   show "$1: both shards, first start to last end" "$both" "-" "$shards_cpu"
 }
-ratio() {  # $1: label, $2: shards' wall, $3: one process's wall, $4: one process's RSS, $5: shards' CPU
-  awk -v l="$1" -v b="$2" -v j="$3" -v m0="$shard_mem_0" -v m1="$shard_mem_1" -v m="$4" -v c="$5" 'BEGIN {
+ratio() {  # $1: label, $2: shards' wall, $3: one process's wall, $4: one process's RSS, $5: shards' CPU, $6/$7: the shards' RSS
+  awk -v l="$1" -v b="$2" -v j="$3" -v m0="$6" -v m1="$7" -v m="$4" -v c="$5" 'BEGIN {
     printf "  %s: 2 shards take %.2fx the wall time of one process (target <= 0.6x); peak RSS per shard %d and %d MB, one process %d MB (single-pod bound 1536 MB)\n", l, b / j, m0, m1, m
     printf "    their %.1f s of CPU on 2 cores cannot end before %.1f s = %.2fx one process\n", c, c / 2, c / 2 / j }'
 }
@@ -124,7 +124,7 @@ ratio() {  # $1: label, $2: shards' wall, $3: one process's wall, $4: one proces
 echo
 echo "10 M rows split across 2 shards, 2 processes at once (an Indexed Job's 2 pods) vs one process:"
 sharded "unpinned" 10m-sharded "" ""
-free_both=$both free_cpu=$shards_cpu
+free_both=$both free_cpu=$shards_cpu free_mem_0=$shard_mem_0 free_mem_1=$shard_mem_1
 /usr/bin/time -f "$TIME_FORMAT" -o "$work/time" taskset -c 0 "$py" -m jobs.batch_inference --dataset bench \
   --input features-10m.parquet --partition 10m-one-core > "$work/out" 2>&1 || { cat "$work/out"; exit 1; }
 read -r pw pm pc < <(measured "$work/time")
@@ -136,5 +136,5 @@ show "unpinned: one process (the 10 M-row run above)" "$job_10m" "$mem_10m" "$cp
 read -r iw im ic < <(timed -c "from zenml.client import Client; import sklearn.linear_model, pandas, pyarrow.parquet")
 show "imports alone (zenml client, sklearn, pandas, pyarrow)" "$iw" "$im" "$ic"
 echo
-ratio "unpinned" "$free_both" "$job_10m" "$mem_10m" "$free_cpu"
-ratio "one core each" "$both" "$pw" "$pm" "$shards_cpu"
+ratio "unpinned" "$free_both" "$job_10m" "$mem_10m" "$free_cpu" "$free_mem_0" "$free_mem_1"
+ratio "one core each" "$both" "$pw" "$pm" "$shards_cpu" "$shard_mem_0" "$shard_mem_1"
