@@ -6,12 +6,12 @@ import sys
 from collections.abc import Sequence
 
 from jobs.batch_inference.settings import Settings
-from jobs.common.entrypoint import job_main
+from jobs.common.runtime.entrypoint import job_main
 
 
 def run(settings: Settings) -> int:
     from jobs.batch_inference.runner import score_requested
-    from jobs.common.connection import connect
+    from jobs.common.runtime.connection import connect
 
     connect()
     return score_requested(settings)

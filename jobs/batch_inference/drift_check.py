@@ -1,6 +1,6 @@
 """Drift of one partition against the model version's training data.
 
-A per-batch check beside the data contract (memory bounded: see ``jobs.common.drift``). Its
+A per-batch check beside the data contract (memory bounded: see ``jobs.common.quality.drift``). Its
 ``summary()`` runs once every batch is scored and before anything is moved into place or
 registered: with ``drift: fail`` a drifted partition is refused there (``BadInput``, exit 2) and
 nothing becomes visible; ``warn`` logs one line. The summary, ``{"drift": ...}``, is recorded in
@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from jobs.batch_inference.params import PartitionRun
-from jobs.common import drift, streaming
+from jobs.common.data import streaming
+from jobs.common.quality import drift
 
 log = logging.getLogger("handoff")
 KEY = "drift"

@@ -33,5 +33,5 @@ class PartitionRun(BaseModel):
     drift: Literal["warn", "fail", "off"] = "warn"
     drift_threshold: float = 0.2
     reference: dict[str, Any] | None = None
-    """The model version's reference statistics of its training features (``jobs.common.drift``);
-    None for a version trained before they were recorded."""
+    """The model version's reference statistics of its training features
+    (``jobs.common.quality.drift``); None for a version trained before they were recorded."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from jobs.batch_inference.params import PartitionRun
 from jobs.batch_inference.settings import Settings
-from jobs.common import partitions
+from jobs.common.data import partitions
 
 BUILTIN_IRIS = "iris"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -44,7 +44,7 @@ def requested_keys(settings: Settings, identity: Callable[[str], str]) -> list[s
             job_name=settings.job_name,
         )
     if settings.backfill_from or settings.backfill_to:
-        from jobs.common.errors import BadInput
+        from jobs.common.runtime.errors import BadInput
 
         raise BadInput("a backfill (--from/--to) needs an input with {partition} in it")
     return [settings.partition or identity(settings.input)]

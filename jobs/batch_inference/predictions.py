@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 
 PREDICTION = "prediction"
 

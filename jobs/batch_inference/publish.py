@@ -19,7 +19,7 @@ from typing import Any
 
 from jobs.batch_inference import drift_check, scoring
 from jobs.batch_inference.params import PartitionRun
-from jobs.common import streaming
+from jobs.common.data import streaming
 
 log = logging.getLogger("handoff")
 
@@ -133,7 +133,7 @@ def register(
     from zenml.models import ArtifactVersionRequest, ArtifactVisualizationRequest
     from zenml.utils import source_utils
 
-    from jobs.common.parquet import DataFrameParquetMaterializer
+    from jobs.common.store.parquet import DataFrameParquetMaterializer
 
     client = Client()
     request = ArtifactVersionRequest(

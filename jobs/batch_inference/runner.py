@@ -10,8 +10,9 @@ from collections.abc import Callable
 from jobs.batch_inference import plan, publish, scoring, sharded, shards
 from jobs.batch_inference.params import PartitionRun
 from jobs.batch_inference.settings import Settings
-from jobs.common import drift, stuck_runs
-from jobs.common.model_registry import require_production
+from jobs.common.quality import drift
+from jobs.common.store import stuck_runs
+from jobs.common.store.model_registry import require_production
 
 log = logging.getLogger("handoff")
 
@@ -40,7 +41,7 @@ def score_requested(settings: Settings, say: Callable[[str], None] = print) -> i
         keys = [newest]
     else:
         keys = plan.requested_keys(settings, scoring.content_key)
-    # What the drift check compares each partition with (jobs.common.drift).
+    # What the drift check compares each partition with (jobs.common.quality.drift).
     reference = production.run_metadata.get(drift.METADATA_KEY)
     runs = plan.runs(settings, keys, int(production.number), schema, reference)
     done = 0

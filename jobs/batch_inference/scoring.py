@@ -18,10 +18,11 @@ import pyarrow as pa
 
 from jobs.batch_inference import predictions
 from jobs.batch_inference.params import PartitionRun
-from jobs.common import logs, streaming
-from jobs.common.data_contract import FeatureSchema, require_columns, validate_features
-from jobs.common.errors import BadInput
-from jobs.common.parquet import part_name
+from jobs.common.data import streaming
+from jobs.common.data.data_contract import FeatureSchema, require_columns, validate_features
+from jobs.common.runtime import logs
+from jobs.common.runtime.errors import BadInput
+from jobs.common.store.parquet import part_name
 
 BUILTIN_IRIS = "iris"
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from jobs.common.settings import JobSettings
+from jobs.common.runtime.settings import JobSettings
 
 
 class Settings(JobSettings):

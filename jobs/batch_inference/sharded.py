@@ -5,9 +5,9 @@ Every shard of (partition, model version) writes into one staging folder of the 
 input never mixes with these parts): its part, then its marker (``jobs.batch_inference.shards``).
 Then it reads the markers. If all N are there and their rows add up to the input's (from the
 parquet footers), the partition is complete and this shard commits: under a lease on the ZenML
-server (``jobs.common.leases``) it checks again that no version is registered and registers the
-folder as ``<artifact>`` version ``<partition>_model_<n>`` — one request, whichever shard is last;
-two shards finishing at once wait for the lease and the loser finds the version registered. A
+server (``jobs.common.store.leases``) it checks again that no version is registered and registers
+the folder as ``<artifact>`` version ``<partition>_model_<n>`` — one request,
+whichever shard is last; two shards finishing at once wait for the lease and the loser finds the version registered. A
 shard that finishes while others are still missing exits 0: its part is done, the last commits.
 
 Drift is judged once, on the whole partition: each shard leaves its drift state beside its part
@@ -32,8 +32,9 @@ from typing import Any
 
 from jobs.batch_inference import drift_check, publish, scoring, shards
 from jobs.batch_inference.params import PartitionRun
-from jobs.common import logs, streaming
-from jobs.common.errors import BadInput, PreconditionNotMet, Unavailable
+from jobs.common.data import streaming
+from jobs.common.runtime import logs
+from jobs.common.runtime.errors import BadInput, PreconditionNotMet, Unavailable
 
 log = logging.getLogger("handoff")
 COMMIT_WAIT_S = 300.0
@@ -149,7 +150,7 @@ def commit(
     run: PartitionRun, stage: Staging, state: shards.Completeness, model_version: Any
 ) -> bool:
     """Register the complete folder once; False if another shard registered it first."""
-    from jobs.common import leases
+    from jobs.common.store import leases
 
     name = f"handoff-commit-{run.predictions_artifact}-{run.version}"
     observed = leases.Observations()

@@ -20,9 +20,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from jobs.common.errors import BadInput
-from jobs.common.parquet import part_name
-from jobs.common.streaming import FileLayout
+from jobs.common.data.streaming import FileLayout
+from jobs.common.runtime.errors import BadInput
+from jobs.common.store.parquet import part_name
 
 INDEX_ENV = "JOB_COMPLETION_INDEX"
 """Set by Kubernetes in every pod of an Indexed Job: the pod's completion index."""

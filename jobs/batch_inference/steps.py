@@ -5,7 +5,7 @@ from zenml import step
 
 from jobs.batch_inference import drift_check, publish
 from jobs.batch_inference.params import PartitionRun
-from jobs.common import logs
+from jobs.common.runtime import logs
 
 
 @step(enable_cache=False)

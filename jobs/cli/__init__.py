@@ -16,8 +16,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from jobs.common import logs, settings
-from jobs.common.errors import run_main
+from jobs.common.runtime import logs, settings
+from jobs.common.runtime.errors import run_main
 
 JOBS = ("feature-engineering", "training", "batch-inference", "deployment")
 """In chain order, spelled as in images and manifests; the Python package is the snake_case."""
@@ -135,7 +135,7 @@ def _chain(config_dir: str | None) -> int:
 
 
 def _manage(args: argparse.Namespace) -> int:
-    from jobs.common.connection import connect
+    from jobs.common.runtime.connection import connect
 
     if args.command == "stack":
         from jobs.cli.stack import StackSettings, bootstrap
@@ -147,7 +147,7 @@ def _manage(args: argparse.Namespace) -> int:
             print("nothing to do: the server already matches")
         return 0
     connect()
-    from jobs.common import model_registry
+    from jobs.common.store import model_registry
 
     who = f"{os.environ.get('USER', 'someone')} via handoff {args.command}"
     if args.command == "promote":

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobs.common.errors import BadInput, Unavailable
+from jobs.common.runtime.errors import BadInput, Unavailable
 
 
 class StackSettings(BaseModel):

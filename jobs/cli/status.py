@@ -12,9 +12,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from jobs.common.model_registry import PROMOTION_KEY
-from jobs.common.settings import JobSettings
-from jobs.common.stuck_runs import fail_dead_runs
+from jobs.common.runtime.settings import JobSettings
+from jobs.common.store.model_registry import PROMOTION_KEY
+from jobs.common.store.stuck_runs import fail_dead_runs
 
 log = logging.getLogger("handoff")
 SCHEMA = Path(__file__).with_name("status.schema.json")

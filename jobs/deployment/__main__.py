@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from jobs.common.entrypoint import job_main
+from jobs.common.runtime.entrypoint import job_main
 from jobs.deployment.job import run
 from jobs.deployment.settings import Settings
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from jobs.common import chaining, stuck_runs
-from jobs.common.connection import connect
-from jobs.common.model_registry import get_version
+from jobs.common import chaining
+from jobs.common.runtime.connection import connect
+from jobs.common.store import stuck_runs
+from jobs.common.store.model_registry import get_version
 from jobs.deployment import preflight, record
 from jobs.deployment.factory import make_target
 from jobs.deployment.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jobs.common.errors import PreconditionNotMet
+from jobs.common.runtime.errors import PreconditionNotMet
 from jobs.deployment.targets.base import Live
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.common.errors import Unavailable
+from jobs.common.runtime.errors import Unavailable
 
 DEPLOYED = "deployed"
 ROLLED_BACK = "rolled_back"

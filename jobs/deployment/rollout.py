@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from jobs.common.model_registry import now
+from jobs.common.store.model_registry import now
 from jobs.deployment.record import DEPLOYED, ROLLED_BACK
 from jobs.deployment.targets.base import Release, Target
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobs.common.settings import JobSettings
+from jobs.common.runtime.settings import JobSettings
 from jobs.deployment.factory import Kind, TargetSpec
 
 

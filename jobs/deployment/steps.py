@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import pandas as pd
 from zenml import get_step_context, step
 
-from jobs.common import model_registry
+from jobs.common.store import model_registry
 from jobs.deployment import record
 from jobs.deployment.factory import make_target
 from jobs.deployment.rollout import rollout

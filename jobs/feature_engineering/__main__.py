@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from jobs.common import chaining, stuck_runs
-from jobs.common.connection import connect
-from jobs.common.entrypoint import job_main
+from jobs.common import chaining
+from jobs.common.runtime.connection import connect
+from jobs.common.runtime.entrypoint import job_main
+from jobs.common.store import stuck_runs
 from jobs.feature_engineering.settings import Settings
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from jobs.common import iris
-from jobs.common.tables import read_table
+from jobs.common.data import iris
+from jobs.common.data.tables import read_table
 
 
 def load_source(source: str) -> pd.DataFrame:
     """Iris, one file, or every parquet/CSV file of a folder or prefix (a partition)."""
     if source == iris.SOURCE:
         return iris.labelled()
-    from jobs.common import streaming
+    from jobs.common.data import streaming
 
     return read_table(source) if streaming.kind_of(source) else streaming.read_all(source)
 

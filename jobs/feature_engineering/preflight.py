@@ -4,8 +4,8 @@ published."""
 
 from __future__ import annotations
 
-from jobs.common.data_contract import validate_labelled
-from jobs.common.errors import BadInput
+from jobs.common.data.data_contract import validate_labelled
+from jobs.common.runtime.errors import BadInput
 from jobs.feature_engineering.datasets import load_source
 from jobs.feature_engineering.params import FeatureEngineeringParams
 

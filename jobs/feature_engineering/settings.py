@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from jobs.common import partitions
 from jobs.common.chaining import Downstream
-from jobs.common.settings import JobSettings
+from jobs.common.data import partitions
+from jobs.common.runtime.settings import JobSettings
 from jobs.feature_engineering.params import FeatureEngineeringParams, SplitChoice
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from zenml import save_artifact, step
 from zenml.enums import ArtifactType
 
-from jobs.common.data_contract import validate_labelled
-from jobs.common.parquet import DataFrameParquetMaterializer
+from jobs.common.data.data_contract import validate_labelled
+from jobs.common.store.parquet import DataFrameParquetMaterializer
 from jobs.feature_engineering.datasets import load_source, split
 from jobs.feature_engineering.params import FeatureEngineeringParams
 

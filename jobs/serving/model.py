@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from jobs.common.data_contract import FeatureSchema
+from jobs.common.data.data_contract import FeatureSchema
 from jobs.serving.schema import record_adapter
 
 
@@ -21,8 +21,8 @@ class ServedModel:
 
 
 def load(model_name: str, version: str | None, model_artifact: str) -> ServedModel:
-    from jobs.common.connection import connect
-    from jobs.common.model_registry import get_version, require_production
+    from jobs.common.runtime.connection import connect
+    from jobs.common.store.model_registry import get_version, require_production
 
     connect()
     found = get_version(model_name, version) if version else require_production(model_name)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
-from jobs.common.data_contract import FLOAT32_MAX, FeatureSchema
+from jobs.common.data.data_contract import FLOAT32_MAX, FeatureSchema
 
 # What the data contract accepts for training and batch inference: trees reject beyond float32.
 _FLOAT = Annotated[float, Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX)]

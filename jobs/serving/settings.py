@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from jobs.common.settings import JobSettings
+from jobs.common.runtime.settings import JobSettings
 
 
 class Settings(JobSettings):

@@ -6,9 +6,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from jobs.common import chaining, stuck_runs
-from jobs.common.connection import connect
-from jobs.common.entrypoint import job_main
+from jobs.common import chaining
+from jobs.common.runtime.connection import connect
+from jobs.common.runtime.entrypoint import job_main
+from jobs.common.store import stuck_runs
 from jobs.training.params import TrainingParams
 from jobs.training.settings import Settings
 
@@ -52,7 +53,7 @@ def train(model_name: str, model_artifact: str, params: TrainingParams) -> Train
     from zenml import Model
     from zenml.client import Client
 
-    from jobs.common.model_registry import PROMOTION_KEY
+    from jobs.common.store.model_registry import PROMOTION_KEY
     from jobs.training.pipeline import training
 
     with stuck_runs.running("training") as tags:

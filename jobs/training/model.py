@@ -12,7 +12,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 from jobs.training.params import Classifier, Metric
 
 # One estimator per name the settings accept (jobs.training.params.Classifier).

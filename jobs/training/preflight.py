@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.common.errors import BadInput, PreconditionNotMet
+from jobs.common.runtime.errors import BadInput, PreconditionNotMet
 from jobs.training.params import DatasetRef, ModelChoice, TrainingParams
 
 
@@ -72,7 +72,7 @@ def check_values(params: TrainingParams) -> None:
     knew a class of bad value is refused here (exit 2), before a model version exists."""
     from zenml.client import Client
 
-    from jobs.common.data_contract import validate_labelled
+    from jobs.common.data.data_contract import validate_labelled
 
     for ref in (params.training, params.testing):
         frame = Client().get_artifact_version(ref.id).load()

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from sklearn.base import ClassifierMixin
 
-from jobs.common import pictures
+from jobs.common.quality import pictures
 
 TITLE = "Evaluation report"
 

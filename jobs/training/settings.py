@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from jobs.common.chaining import Downstream
-from jobs.common.settings import JobSettings
+from jobs.common.runtime.settings import JobSettings
 from jobs.training.params import ModelChoice
 
 

@@ -11,8 +11,9 @@ from zenml.config.retry_config import StepRetryConfig
 from zenml.enums import ArtifactType
 from zenml.types import HTMLString
 
-from jobs.common import drift, model_registry
-from jobs.common.data_contract import feature_schema
+from jobs.common.data.data_contract import feature_schema
+from jobs.common.quality import drift
+from jobs.common.store import model_registry
 from jobs.training import report
 from jobs.training.model import build, fit, score
 from jobs.training.params import TrainingParams

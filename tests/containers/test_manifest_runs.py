@@ -178,7 +178,7 @@ class Cluster:
 
     def land_partition(self) -> None:
         """Yesterday's features, as an upstream system lands them for the nightly run."""
-        from jobs.common.iris import features
+        from jobs.common.data.iris import features
 
         body = io.BytesIO()
         features().to_parquet(body, index=False)
@@ -326,7 +326,7 @@ def test_each_index_of_the_sharded_batch_inference_job_scores_its_shard_and_one_
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from jobs.common.iris import features
+    from jobs.common.data.iris import features
 
     cluster.requires("training")
     objects = render_with_components(OVERLAY, ["sharded-batch-inference"], tmp_path)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 import time
 
-from jobs.common.connection import connect
-from jobs.common.errors import run_main
-from jobs.common.model_registry import promotion_lock
+from jobs.common.runtime.connection import connect
+from jobs.common.runtime.errors import run_main
+from jobs.common.store.model_registry import promotion_lock
 
 
 def hold(model: str, hold_s: float, wait_s: float) -> int:

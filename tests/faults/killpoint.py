@@ -85,7 +85,7 @@ def in_an_artifact_write(point: str, filename: str) -> None:
 
 
 def holding_the_promotion_lock(point: str) -> None:
-    from jobs.common import leases
+    from jobs.common.store import leases
 
     acquire = leases.try_acquire
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from jobs.common.leases import EXPIRY_S
+from jobs.common.store.leases import EXPIRY_S
 from tests.faults.conftest import Case, assert_nothing_half_done, state
 from tests.harness import servers
 from tests.harness.runner import REPO, JobRunner, bootstrap_stack, ok, server_runner

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.common.leases import STALE_S
+from jobs.common.store.leases import STALE_S
 from tests.faults.conftest import Case, assert_nothing_half_done, state, unfinished
 from tests.harness.runner import REPO, JobRunner, local_runner, ok, stop_local_serving
 from tests.harness.servers import free_port

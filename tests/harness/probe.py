@@ -72,7 +72,7 @@ def table(name_and_version: str) -> list[dict[str, Any]]:
 
     # Imported first: ZenML puts this script's folder (tests/harness, with its own jobs.py) at
     # the front of sys.path before importing the materializer's module.
-    import jobs.common.parquet  # noqa: F401 - see above
+    import jobs.common.store.parquet  # noqa: F401 - see above
 
     name, version = name_and_version.split(":")
     frame = Client().get_artifact_version(name_id_or_prefix=name, version=version).load()

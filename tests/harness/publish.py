@@ -11,8 +11,8 @@ if __name__ == "__main__":
     from zenml import save_artifact
     from zenml.enums import ArtifactType
 
-    from jobs.common.data_contract import feature_schema
-    from jobs.common.parquet import DataFrameParquetMaterializer
+    from jobs.common.data.data_contract import feature_schema
+    from jobs.common.store.parquet import DataFrameParquetMaterializer
 
     name, version, target, path = sys.argv[1:5]
     frame = pd.read_csv(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jobs.common import logs
+from jobs.common.runtime import logs
 from tests.harness.runner import JobRunner, champion_runner, last_line, ok
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -28,7 +28,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobRunner]:
 
 
 def iris(shift: dict[str, float] | None = None) -> pd.DataFrame:
-    from jobs.common.iris import features
+    from jobs.common.data.iris import features
 
     rows = features()
     for name, by in (shift or {}).items():

@@ -18,7 +18,7 @@ PREDICTIONS = "iris_predictions"
 
 
 def iris_rows(day: str, copies: int) -> pd.DataFrame:
-    from jobs.common.iris import features
+    from jobs.common.data.iris import features
 
     rows = pd.concat([features()] * copies, ignore_index=True)
     rows.insert(0, "row_id", [f"{day}/{n}" for n in range(len(rows))])

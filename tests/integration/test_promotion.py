@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 SCENARIO = """
 import json
 from zenml.client import Client
-from jobs.common import model_registry
+from jobs.common.store import model_registry
 
 def candidate(accuracy):
     number = Client().create_model_version(model_name_or_id="m").number

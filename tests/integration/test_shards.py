@@ -34,7 +34,7 @@ COMMITTED = re.compile(r"committed \d+ rows of \d+ shards -> ")
 
 
 def rows(copies: int) -> pd.DataFrame:
-    from jobs.common.iris import features
+    from jobs.common.data.iris import features
 
     table = pd.concat([features()] * copies, ignore_index=True)
     table.insert(0, "row_id", range(len(table)))

@@ -128,7 +128,7 @@ def test_tables_in_the_bucket_are_read_and_written_by_uri(
 ):
     import pandas as pd
 
-    from jobs.common.iris import labelled
+    from jobs.common.data.iris import labelled
 
     client = s3_server.client()
     client.put_object(Bucket=BUCKET, Key="raw/flowers.csv", Body=labelled().to_csv(index=False))

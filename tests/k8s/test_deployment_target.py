@@ -19,7 +19,7 @@ import yaml
 from kubernetes_validate import utils as kv_utils
 from packaging.version import Version
 
-from jobs.common.settings import load
+from jobs.common.runtime.settings import load
 from jobs.deployment.settings import Settings
 from jobs.deployment.targets import kubernetes_rollout as k8s
 from jobs.serving.settings import Settings as ServingSettings

@@ -351,7 +351,7 @@ SETTINGS = {
 def test_the_code_accepts_its_cluster_config(config: str) -> None:
     """The ConfigMap's file passes the job's own settings validation (an unknown key or a bad
     value would make the job exit 2 in the cluster)."""
-    from jobs.common.settings import load
+    from jobs.common.runtime.settings import load
 
     module, _, cls = SETTINGS[config][0].partition(":")
     settings = getattr(importlib.import_module(module), cls)

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from jobs.common.connection import server_url
-from jobs.common.errors import BadInput, PreconditionNotMet, Unavailable
-from jobs.common.model_registry import now
+from jobs.common.runtime.connection import server_url
+from jobs.common.runtime.errors import BadInput, PreconditionNotMet, Unavailable
+from jobs.common.store.model_registry import now
 from jobs.deployment.targets.base import Live, Release
 from jobs.deployment.targets.endpoint import served_version, wait_ready, wait_serving
 

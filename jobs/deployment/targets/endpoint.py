@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from jobs.common.errors import Unavailable
+from jobs.common.runtime.errors import Unavailable
 
 
 def served_version(endpoint: str, timeout: float = 3.0) -> str | None:

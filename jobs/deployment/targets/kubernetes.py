@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from jobs.common.errors import BadInput, Unavailable
-from jobs.common.model_registry import now
+from jobs.common.runtime.errors import BadInput, Unavailable
+from jobs.common.store.model_registry import now
 from jobs.deployment.targets import kubernetes_rollout as k8s
 from jobs.deployment.targets.base import Live, Release
 from jobs.deployment.targets.endpoint import served_version, wait_serving

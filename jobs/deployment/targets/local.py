@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobs.common.model_registry import now
+from jobs.common.store.model_registry import now
 from jobs.deployment.targets.base import Live, Release
 from jobs.deployment.targets.endpoint import served_version, wait_ready
 

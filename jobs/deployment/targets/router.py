@@ -29,7 +29,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from jobs.common import logs
+from jobs.common.runtime import logs
 
 log = logging.getLogger("handoff")
 

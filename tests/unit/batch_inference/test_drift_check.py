@@ -14,8 +14,8 @@ from jobs.batch_inference.drift_check import (
     write_picture,
 )
 from jobs.batch_inference.params import PartitionRun
-from jobs.common import drift
-from jobs.common.errors import BadInput
+from jobs.common.quality import drift
+from jobs.common.runtime.errors import BadInput
 
 
 def rows(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:

@@ -2,7 +2,7 @@ import pytest
 
 from jobs.batch_inference import plan
 from jobs.batch_inference.settings import Settings
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 
 TEMPLATE = "s3://bucket/incoming/dt={partition}/"
 

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from jobs.batch_inference import plan, scoring
 from jobs.batch_inference.params import PartitionRun
 from jobs.batch_inference.settings import Settings
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 
 FEATURES = ["a", "b"]
 

@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobs.batch_inference import shards
-from jobs.common import streaming
-from jobs.common.errors import BadInput
-from jobs.common.streaming import FileLayout
+from jobs.common.data import streaming
+from jobs.common.data.streaming import FileLayout
+from jobs.common.runtime.errors import BadInput
 
 
 def land(folder: Path, files: dict[str, tuple[int, int]]) -> streaming.Source:

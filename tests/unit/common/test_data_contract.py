@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.common.data_contract import check_values, validate_features, validate_labelled
-from jobs.common.errors import BadInput
+from jobs.common.data.data_contract import check_values, validate_features, validate_labelled
+from jobs.common.runtime.errors import BadInput
 
 SCHEMA = {"a": "float64", "b": "float64"}
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.common import drift
+from jobs.common.quality import drift
 
 
 def table(rows: int, seed: int, shift: dict[str, float] | None = None) -> pd.DataFrame:
@@ -124,7 +124,7 @@ class Collect(logging.Handler):
 
 
 def test_fail_refuses_warn_logs_one_line_and_off_says_nothing(reference):
-    from jobs.common.errors import BadInput, ExitCode
+    from jobs.common.runtime.errors import BadInput, ExitCode
 
     shifted = drift.detect(reference, table(800, 7, shift={"normal": 1.5}))
     with pytest.raises(BadInput) as refused:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobs.common.leases import EXPIRY_S, STALE_S, Observations
+from jobs.common.store.leases import EXPIRY_S, STALE_S, Observations
 
 
 @dataclass

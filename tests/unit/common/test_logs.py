@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from jobs.common import logs
+from jobs.common.runtime import logs
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobs.common import partitions
-from jobs.common.errors import BadInput
+from jobs.common.data import partitions
+from jobs.common.runtime.errors import BadInput
 
 DAILY = partitions.Schedule()  # %Y-%m-%d, every day, the day before the scheduled time
 

@@ -1,4 +1,4 @@
-from jobs.common.promotion import PRODUCTION, STAGING, decide
+from jobs.common.store.promotion import PRODUCTION, STAGING, decide
 
 
 def test_first_model_needs_only_the_threshold():

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.common.errors import BadInput, ExitCode
-from jobs.common.settings import load
+from jobs.common.runtime.errors import BadInput, ExitCode
+from jobs.common.runtime.settings import load
 from jobs.training.settings import Settings as TrainingSettings
 from tests.harness.jobs import BATCH_JOBS
 

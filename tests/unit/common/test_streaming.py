@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.common import streaming
-from jobs.common.errors import BadInput
+from jobs.common.data import streaming
+from jobs.common.runtime.errors import BadInput
 
 
 def frame(rows: int, start: int = 0) -> pd.DataFrame:

@@ -3,8 +3,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jobs.common.errors import BadInput
-from jobs.common.tables import read_table, write_table
+from jobs.common.data.tables import read_table, write_table
+from jobs.common.runtime.errors import BadInput
 
 
 def labelled() -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 from jobs.deployment.factory import make_target
 from jobs.deployment.settings import Settings
 from jobs.deployment.targets import docker as d

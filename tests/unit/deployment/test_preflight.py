@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.common.errors import PreconditionNotMet
+from jobs.common.runtime.errors import PreconditionNotMet
 from jobs.deployment.preflight import nothing_to_do, target_column
 from jobs.deployment.targets.base import Live
 

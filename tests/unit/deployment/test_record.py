@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.common.errors import Unavailable
+from jobs.common.runtime.errors import Unavailable
 from jobs.deployment.record import (
     EndpointState,
     describe,

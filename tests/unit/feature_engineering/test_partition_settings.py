@@ -1,7 +1,7 @@
 import pytest
 
-from jobs.common.errors import BadInput
-from jobs.common.settings import load
+from jobs.common.runtime.errors import BadInput
+from jobs.common.runtime.settings import load
 from jobs.feature_engineering.settings import Settings
 
 

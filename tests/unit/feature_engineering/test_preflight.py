@@ -3,8 +3,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jobs.common.errors import BadInput
-from jobs.common.settings import load
+from jobs.common.runtime.errors import BadInput
+from jobs.common.runtime.settings import load
 from jobs.feature_engineering.preflight import check_source
 from jobs.feature_engineering.settings import Settings
 

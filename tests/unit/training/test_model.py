@@ -2,8 +2,8 @@ from typing import get_args
 
 import pytest
 
-from jobs.common import iris
-from jobs.common.errors import BadInput
+from jobs.common.data import iris
+from jobs.common.runtime.errors import BadInput
 from jobs.feature_engineering.datasets import split
 from jobs.training.model import build, fit, score
 from jobs.training.params import Classifier, Metric

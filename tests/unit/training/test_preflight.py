@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 from jobs.training.params import DatasetRef, ModelChoice
 from jobs.training.preflight import Dataset, params
 

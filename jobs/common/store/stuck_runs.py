@@ -2,8 +2,8 @@
 
 A SIGKILLed or OOM-killed job cannot tell ZenML that its run ended, so the run would show
 ``running`` for good (ZenML #3440 reports the same class of stuck run). Each job therefore holds
-a lease (``jobs.common.leases``) while its pipeline runs and gives the run the lease's tag. The
-next job of the same pipeline, at its start, and ``handoff status`` look at the pipeline's
+a lease (``jobs.common.store.leases``) while its pipeline runs and gives the run the lease's tag.
+The next job of the same pipeline, at its start, and ``handoff status`` look at the pipeline's
 unfinished runs: one whose lease expired (or is gone) belongs to a dead job and is marked failed
 with the reason, its unfinished steps too; a run whose job still renews its lease is left alone.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs.common import leases
+from jobs.common.store import leases
 
 log = logging.getLogger("handoff")
 

@@ -1,7 +1,7 @@
 """Reading and writing tables: CSV or Parquet, a local path or a URI the artifact store serves.
 
 Every failure to read or parse raises ``BadInput`` naming the URI, so a job maps it to exit 2.
-What a table must *contain* is checked in ``jobs.common.data_contract``.
+What a table must *contain* is checked in ``jobs.common.data.data_contract``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 
 READERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 

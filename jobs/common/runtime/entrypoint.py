@@ -11,8 +11,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from jobs.common import logs, settings
-from jobs.common.errors import run_main
+from jobs.common.runtime import logs, settings
+from jobs.common.runtime.errors import run_main
 
 S = TypeVar("S", bound=BaseModel)
 

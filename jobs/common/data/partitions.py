@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 
 PLACEHOLDER = "{partition}"
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"

@@ -242,7 +242,7 @@ class DriftAccumulator:
 
 def enforce(report: DriftReport, mode: str, what: str) -> None:
     """Apply the configured ``mode`` to a partition's report: refuse, warn in one line, or not."""
-    from jobs.common.errors import BadInput
+    from jobs.common.runtime.errors import BadInput
 
     drifted = report.drifted
     if not drifted or mode == "off":
@@ -315,7 +315,7 @@ def _round(value: float) -> float:
 
 def picture(report: DriftReport, subtitle: str) -> str:
     """The drift of one partition as a self-contained HTML page (a ZenML visualization)."""
-    from jobs.common import pictures
+    from jobs.common.quality import pictures
 
     names = list(report.features)
     drifted = report.drifted

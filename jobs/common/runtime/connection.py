@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from jobs.common.errors import BadInput, Unavailable
+from jobs.common.runtime.errors import BadInput, Unavailable
 
 log = logging.getLogger("handoff")
 

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs.common.errors import BadInput, PreconditionNotMet, Unavailable
-from jobs.common.promotion import PRODUCTION, Decision, decide
+from jobs.common.runtime.errors import BadInput, PreconditionNotMet, Unavailable
+from jobs.common.store.promotion import PRODUCTION, Decision, decide
 
 PROMOTION_KEY = "promotion"
 STAGES = ("production", "staging", "archived", "none")
@@ -35,11 +35,11 @@ def promotion_lock(model_name: str, wait_s: float = LOCK_WAIT_S) -> Iterator[Non
 
     ZenML archives the old production version and sets the new one in two steps, so two jobs
     promoting at once can both end in production, and each decides against a champion that is
-    about to change. The lock is a lease (``jobs.common.leases``): it names its holder, is
+    about to change. The lock is a lease (``jobs.common.store.leases``): it names its holder, is
     renewed while held, and a holder that died (SIGKILL, OOM) frees it within ``EXPIRY_S``
     seconds; a live holder, however slow, is never broken.
     """
-    from jobs.common import leases
+    from jobs.common.store import leases
 
     name = lock_name(model_name)
     observed = leases.Observations()

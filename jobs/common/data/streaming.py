@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 
 _UNNAMED_INDEX = re.compile(r"^__index_level_\d+__$")
 KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 
 ENV_PREFIX = "HANDOFF_"
 

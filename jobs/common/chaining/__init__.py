@@ -325,7 +325,7 @@ def production_to_deploy(
     production version and ``idle_without_production`` (the scheduled fallback), or a ``pinned``
     version (a chained start) that is no longer production — its successor's own start deploys
     that one."""
-    from jobs.common.model_registry import production_version, require_production
+    from jobs.common.store.model_registry import production_version, require_production
 
     if idle_without_production and production_version(model_name) is None:
         print(f"{model_name} has no production version yet; nothing to deploy")

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from enum import IntEnum
 
-from jobs.common.logs import error_line
+from jobs.common.runtime.logs import error_line
 
 log = logging.getLogger("handoff")
 

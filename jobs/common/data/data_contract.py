@@ -2,7 +2,7 @@
 
 Every check raises ``BadInput`` naming the file, the column and what to do, so a bad file is
 rejected before a pipeline runs: nothing reaches the artifact store and no stage changes.
-Reading and writing the tables themselves is ``jobs.common.tables``.
+Reading and writing the tables themselves is ``jobs.common.data.tables``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from jobs.common.errors import BadInput
+from jobs.common.runtime.errors import BadInput
 
 FeatureSchema = dict[str, str]
 """Feature column name -> pandas dtype name, in column order (recorded on each model version)."""
