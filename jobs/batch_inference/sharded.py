@@ -7,7 +7,8 @@ Then it reads the markers. If all N are there and their rows add up to the input
 parquet footers), the partition is complete and this shard commits: under a lease on the ZenML
 server (``jobs.common.store.leases``) it checks again that no version is registered and registers
 the folder as ``<artifact>`` version ``<partition>_model_<n>`` — one request,
-whichever shard is last; two shards finishing at once wait for the lease and the loser finds the version registered. A
+whichever shard is last; two shards finishing at once wait for the lease
+and the loser finds the version registered. A
 shard that finishes while others are still missing exits 0: its part is done, the last commits.
 
 Drift is judged once, on the whole partition: each shard leaves its drift state beside its part
