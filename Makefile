@@ -16,7 +16,7 @@ PYTEST := $(VENV)/bin/python -m pytest
 SLOW_TIERS := containers or cluster or faults or browser or e2e
 FAST := not integration and not server and not ($(SLOW_TIERS))
 
-.PHONY: help venv run status test-fast test test-e2e test-containers test-browser faults test-all lint images bench clean
+.PHONY: help venv run status test-fast test test-e2e test-containers test-browser faults test-all docs lint images bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ faults: venv ## the fault battery (kills, server faults, load); writes docs/faul
 
 test-all: venv ## everything CI runs (cluster tests skip without KUBECONFIG)
 	$(PYTEST) -q
+
+docs: venv ## check every relative link and #anchor of README.md and docs/*.md, and the Layout
+	$(PYTEST) tests/unit/test_docs.py -q
 
 lint: venv ## ruff, mypy on jobs/common, hadolint
 	$(VENV)/bin/ruff check jobs tests

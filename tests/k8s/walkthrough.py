@@ -1,4 +1,4 @@
-"""The README's Kubernetes walkthrough, as the shell blocks a newcomer pastes."""
+"""The Kubernetes walkthrough (docs/cluster.md), as the shell blocks a newcomer pastes."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import re
 
 from .manifests import REPO
 
-README = REPO / "README.md"
+PAGE = REPO / "docs" / "cluster.md"
 _BLOCK = re.compile(r"<!-- walkthrough: (\w+) -->\n```sh\n(.*?)```", re.S)
 
 
 def blocks(kind: str) -> list[str]:
-    """The ```sh blocks marked `<!-- walkthrough: KIND -->`, in README order."""
-    return [body for mark, body in _BLOCK.findall(README.read_text()) if mark == kind]
+    """The ```sh blocks marked `<!-- walkthrough: KIND -->`, in page order."""
+    return [body for mark, body in _BLOCK.findall(PAGE.read_text()) if mark == kind]
 
 
 def commands(kind: str) -> list[str]:
