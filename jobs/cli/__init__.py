@@ -16,6 +16,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from jobs.common.runtime import logs, settings
 from jobs.common.runtime.errors import run_main
 
@@ -68,9 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--json", action="store_true", help="one JSON object (jobs/cli/status.schema.json)"
     )
 
-    commands.add_parser(
-        "serve", help="serve a model version over HTTP (flags of serving)", add_help=False
-    ).add_argument("args", nargs=argparse.REMAINDER)
+    serve = commands.add_parser(
+        "serve",
+        help="serve a model version over HTTP (flags of serving)",
+        description="Serve a model version from ZenML over HTTP, as `python -m jobs.serving`.",
+    )
+    from jobs.serving.settings import Settings as ServingSettings
+
+    settings.add_flags(serve, ServingSettings)
 
     stack = commands.add_parser("stack", help="manage the ZenML stack the jobs share")
     stack_commands = stack.add_subparsers(dest="stack_command", required=True)
@@ -85,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "backfill":
         return _backfill(args.job, args.args)
     if args.command == "serve":
-        return _run_job("serving", args.args)
+        return _run_job("serving", _flags_again(args, ServingSettings))
     if args.command == "chain":
         return _chain(args.config_dir)
     return run_main(lambda: _manage(args), f"handoff {args.command}")
@@ -93,6 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_job(job: str, args: Sequence[str]) -> int:
     return int(importlib.import_module(package(job) + ".__main__").main(list(args)))
+
+
+def _flags_again(args: argparse.Namespace, settings_cls: type[BaseModel]) -> list[str]:
+    """The settings flags ``settings.add_flags`` parsed into ``args``, spelled again for the
+    job's own parser (one parser per job, so the job checks and loads them as it always does)."""
+    given = {"config": args.config} | {key: getattr(args, key) for key in settings_cls.model_fields}
+    return [
+        token
+        for key, value in given.items()
+        if value is not None
+        for token in ("--" + key.replace("_", "-"), str(value))
+    ]
 
 
 def _backfill(job: str, args: Sequence[str]) -> int:
