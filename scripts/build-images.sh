@@ -5,8 +5,9 @@
 #   TAG=abc123 scripts/build-images.sh training serving
 #
 # Settings (environment):
-#   BASE_IMAGE  base image build-arg (default handoff-base:py3.11, made by build-base-image.sh;
-#               set python:3.11-slim-bookworm where a registry is reachable)
+#   BASE_IMAGE  base image build-arg (default python:3.11-slim-bookworm, the Dockerfile's and
+#               skaffold's default too; where no registry is reachable, build handoff-base:py3.11
+#               with build-base-image.sh and set BASE_IMAGE=handoff-base:py3.11, as CI does)
 #   CA_BUNDLE   CA bundle passed as the BuildKit secret "ca" when the file exists (default: the
 #               system bundle; needed behind a TLS-intercepting proxy; never stored in an image)
 #   TAG         image tag (default dev)
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DOCKER=${DOCKER:-/usr/bin/docker}
-BASE_IMAGE=${BASE_IMAGE:-handoff-base:py3.11}
+BASE_IMAGE=${BASE_IMAGE:-python:3.11-slim-bookworm}
 CA_BUNDLE=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 TAG=${TAG:-dev}
 ALL_TARGETS=(feature-engineering training batch-inference deployment serving)
@@ -27,6 +28,12 @@ export DOCKER_BUILDKIT=1
 
 build_args=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
 [[ -s $CA_BUNDLE ]] && build_args+=(--secret "id=ca,src=$CA_BUNDLE")
+# No provenance attestation: it turns the image into an index whose attestation manifest
+# `docker save` leaves out, and `kind load docker-image` then aborts (kind#3795) on Docker's
+# containerd image store. Only a buildx-backed `docker build` knows the flag; the classic client
+# (Debian's, BuildKit through the daemon) attaches no attestation in the first place.
+build_help=$("$DOCKER" build --help 2>/dev/null || true)
+[[ $build_help == *--provenance* ]] && build_args+=(--provenance=false)
 # BuildKit's plain progress keeps CI logs readable; PROGRESS=auto for a terminal.
 build_args+=(--progress "${PROGRESS:-plain}")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from packaging.version import Version
+
 from jobs.common import chaining
 
 from .manifests import JOBS, REPO, find, render
@@ -66,3 +68,22 @@ def test_the_walkthrough_waits_for_what_each_step_needs() -> None:
     positions = [_index(run, step) for step in STEPS]
     found = [step for _, step in sorted(zip(positions, STEPS, strict=True))]
     assert found == STEPS, f"the README runs the steps in this order: {found}"
+
+
+def _stated_floors(tool: str) -> list[tuple[str, str]]:
+    """(file, version) for every `<tool> ≥ X.Y` the docs, README and scripts state."""
+    found = []
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))] + sorted(
+        (REPO / "scripts").glob("*.sh")
+    ):
+        pattern = rf"\[?{tool}\]?(?:\([^)]*\))?\s*(?:≥|>=)\s*v?(\d+\.\d+)"
+        found += [(path.name, v) for v in re.findall(pattern, path.read_text(), re.I)]
+    return found
+
+
+def test_every_stated_kind_floor_admits_only_releases_where_the_platform_comes_up() -> None:
+    """kind 0.23 enforces no NetworkPolicy; 0.24-0.27 block the kubelet's probes; 0.28 works."""
+    floors = _stated_floors("kind")
+    assert ("cluster.md", "0.28") in floors, floors
+    too_low = [(f, v) for f, v in floors if Version(v) < Version("0.28")]
+    assert not too_low, f"kind floors below 0.28: {too_low}"
