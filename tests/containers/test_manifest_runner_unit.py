@@ -21,6 +21,7 @@ from tests.k8s.manifests import (
 IMAGE_MAP = {image: f"{image}:dev" for image in JOBS.values()}
 SECRETS = {
     "handoff-zenml": {"api-key": "test-api-key"},
+    "handoff-zenml-serving": {"api-key": "test-serving-api-key"},
     "handoff-object-store": {"access-key-id": "test-id", "secret-access-key": "test-secret"},
 }
 STORE_URL = "http://127.0.0.1:41234"

@@ -236,6 +236,7 @@ def cluster(
     # The Secrets an operator creates (the dev overlay's placeholders are not used).
     secrets = {
         "handoff-zenml": {"api-key": zenml_server.api_key},
+        "handoff-zenml-serving": {"api-key": zenml_server.api_key},
         "handoff-object-store": {
             "access-key-id": s3_server.access_key,
             "secret-access-key": s3_server.secret_key,

@@ -56,7 +56,8 @@ CHAINING_JOBS = {
 DEPLOYMENT_POLL_ENV = {"HANDOFF_IDLE_WITHOUT_PRODUCTION"}
 # Secrets the pods reference, with the keys the contract gives them.
 SECRET_KEYS = {
-    "handoff-zenml": {"api-key"},
+    "handoff-zenml": {"api-key"},  # the batch jobs' and the bootstrap's ZenML key
+    "handoff-zenml-serving": {"api-key"},  # the endpoint's own ZenML key
     "handoff-object-store": {"access-key-id", "secret-access-key"},
 }
 

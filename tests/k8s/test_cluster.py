@@ -126,3 +126,9 @@ def test_the_readme_walkthrough_runs_the_chain_through_events() -> None:
     pins = {"train_version": version, "test_version": version}
     assert launcher.start(chaining.Start("training", upstream, pins)) is False
     assert len(jobs_started_by("feature-engineering")) == 1
+
+    # The whole walkthrough again, in a row: every create is skipped, replaces or is new.
+    secrets = k("get", "secrets", "handoff-zenml", "handoff-zenml-serving", "-o", "json")
+    run_walkthrough()
+    again = k("get", "secrets", "handoff-zenml", "handoff-zenml-serving", "-o", "json")
+    assert json.loads(again)["items"][0]["data"] == json.loads(secrets)["items"][0]["data"]

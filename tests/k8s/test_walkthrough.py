@@ -52,10 +52,9 @@ STEPS = [
     r"apply -k k8s/platform/volumes$",
     r"apply -k k8s/overlays/dev$",
     r"wait --for=condition=Available .*deploy/zenml-server",
-    r"service-account create .* --output-file ",
-    r"create secret generic handoff-zenml",
+    r"^bash scripts/zenml-api-keys.sh$",
     r"create job \S+ --from=cronjob/handoff-stack-bootstrap",
-    r"wait --for=condition=complete job/bootstrap",
+    r"wait --for=condition=complete \S*job/\$bootstrap",
     r"--from=cronjob/handoff-feature-engineering",
     r"wait --for=condition=complete job -l handoff.dev/upstream-job=feature-engineering",
     r"wait --for=condition=complete job -l handoff.dev/upstream-job=training",
@@ -87,3 +86,61 @@ def test_every_stated_kind_floor_admits_only_releases_where_the_platform_comes_u
     assert ("cluster.md", "0.28") in floors, floors
     too_low = [(f, v) for f, v in floors if Version(v) < Version("0.28")]
     assert not too_low, f"kind floors below 0.28: {too_low}"
+
+
+# A create that a second pass of the walkthrough would meet again, and why it cannot fail then.
+IDEMPOTENT_CREATES = {
+    # only when the cluster is not there yet
+    "kind cluster": r"^kind get clusters \| grep -qx (\S+) \|\| kind create cluster --name \1$",
+    # a Job named after the time it was created, in a variable set just before
+    "Job": r'kubectl -n handoff create job "\$(\w+)" --from=cronjob/\S+$',
+    # rendered locally, then applied: creates or replaces
+    "Secret": r"create secret generic .* --dry-run=client -o yaml \|$",
+    # only in the branch where `service-account describe` found no such account
+    "service account": r'zenml service-account create "\$1" ',
+}
+
+
+def _walkthrough_scripts() -> dict[str, str]:
+    """The scripts the walkthrough runs, by path."""
+    lines = commands("setup") + commands("run")
+    paths = [p for line in lines for p in re.findall(r"^bash (scripts/\S+\.sh)$", line)]
+    return {path: (REPO / path).read_text() for path in paths}
+
+
+def test_every_create_in_the_walkthrough_is_idempotent_or_uniquely_named() -> None:
+    """The walkthrough runs twice in a row: nothing it creates can already exist the second
+    time, or its create is skipped or turned into a replace."""
+    lines = commands("setup") + commands("run")
+    scripts = _walkthrough_scripts()
+    assert "scripts/zenml-api-keys.sh" in scripts
+    for text in scripts.values():
+        lines += [line.strip() for line in text.replace("\\\n", " ").splitlines()]
+    creates = [
+        line
+        for line in lines
+        if re.search(r"\b(kind|kubectl|k|zenml)\b.*\bcreate\b", line) and not line.startswith("#")
+    ]
+    assert creates, "the walkthrough creates nothing?"
+    unexplained = [
+        line
+        for line in creates
+        if not any(re.search(rule, line) for rule in IDEMPOTENT_CREATES.values())
+    ]
+    assert not unexplained, f"creates that fail on a second pass: {unexplained}"
+    # Job names: set from the clock in the same block, right before the create.
+    run = commands("run")
+    for i, line in enumerate(run):
+        if match := re.search(IDEMPOTENT_CREATES["Job"], line):
+            assignment = rf"^{match[1]}=[\w-]+\$\(date \+%Y%m%d-%H%M%S\)$"
+            assert re.match(assignment, run[i - 1]), (run[i - 1], line)
+    # The locally rendered Secret is applied server-side: no copy of the key in an annotation.
+    script = scripts["scripts/zenml-api-keys.sh"]
+    assert re.search(r"--dry-run=client -o yaml \|\s*\n\s*k apply --server-side ", script)
+    # The account is created only where describing it failed; otherwise its key is rotated.
+    assert re.search(
+        r'if zenml service-account describe "\$1" >/dev/null 2>&1; then\n'
+        r'\s*zenml service-account api-key "\$1" rotate default .*\nelse\n'
+        r'\s*zenml service-account create "\$1" ',
+        script,
+    )

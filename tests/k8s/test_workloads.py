@@ -413,12 +413,14 @@ def test_handoff_containers_get_exactly_the_contract_environment(overlay: str) -
                     problems.append(f"{where}: Secret {ref['name']} has no key {ref['key']}")
             elif re.search(r"(KEY|SECRET|PASSWORD|TOKEN)", name) and "value" in var:
                 problems.append(f"{where}: {name} has a literal value")
+        # One ZenML key per workload class: the endpoint never holds the jobs' key.
+        key_secret = "handoff-zenml-serving" if obj["kind"] == "Deployment" else "handoff-zenml"
         if env.get("ZENML_STORE_API_KEY", {}).get("valueFrom", {}).get("secretKeyRef") != {
-            "name": "handoff-zenml",
+            "name": key_secret,
             "key": "api-key",
         }:
             problems.append(
-                f"{where}: ZENML_STORE_API_KEY must come from Secret handoff-zenml, key api-key"
+                f"{where}: ZENML_STORE_API_KEY must come from Secret {key_secret}, key api-key"
             )
     assert not problems, "\n".join(problems)
 
