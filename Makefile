@@ -10,13 +10,14 @@ VENV := .venv
 export ZENML_ANALYTICS_OPT_IN := false
 # `make run` keeps its embedded ZenML store here, inside the checkout.
 RUN_STORE := $(CURDIR)/.handoff/zenml
+DASHBOARD_PORT ?= 8237
 PYTEST := $(VENV)/bin/python -m pytest
-# Tiers by marker: the fast one needs no store, server or Docker; `make test` adds real stores
-# and servers; CI also runs the container, fault and browser tiers.
-SLOW_TIERS := containers or cluster or faults or browser or e2e
-FAST := not integration and not server and not ($(SLOW_TIERS))
+# The folder is the tier (tests/{unit,integration,e2e,faults,containers,k8s,browser}; conftest.py
+# marks each test with its folder). The fast subset needs no store, server or Docker; `make test`
+# adds real stores and servers; CI also runs the e2e, container, fault and browser tiers.
+FAST := tests/unit tests/k8s -m "not integration and not server and not cluster"
 
-.PHONY: help venv run status test-fast test test-e2e test-containers test-browser faults test-all docs lint images bench clean
+.PHONY: help venv run status dashboard stop test-fast test test-e2e test-containers test-browser faults test-all docs lint images bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -39,23 +40,30 @@ run: venv ## run the whole chain on ZenML's embedded local store and print a sum
 status: venv ## show datasets, model versions, predictions and endpoints of `make run`
 	ZENML_CONFIG_PATH=$(RUN_STORE) $(VENV)/bin/handoff status
 
+dashboard: venv ## ZenML's dashboard over `make run`'s store at http://127.0.0.1:8237 (in the background)
+	ZENML_CONFIG_PATH=$(RUN_STORE) $(VENV)/bin/handoff dashboard --port $(DASHBOARD_PORT)
+
+# No venv, nothing of ours can be running: stop never creates one.
+stop: ## stop what `make run` and `make dashboard` left running, and wait until it is gone
+	@if [ -x $(VENV)/bin/handoff ]; then $(VENV)/bin/handoff stop; else echo "nothing was running"; fi
+
 test-fast: venv ## unit tests and static manifest checks (no store, no server; under a minute)
-	$(PYTEST) -m "$(FAST)" -q
+	$(PYTEST) $(FAST) -q
 
 test: venv ## unit, integration, real-server and manifest tests (no Docker needed)
-	$(PYTEST) -m "not ($(SLOW_TIERS))" -q
+	$(PYTEST) tests/unit tests/k8s tests/integration -m "not cluster" -q
 
 test-e2e: venv ## the longer journeys: partitions, backfill, drift, chaining by events (CI runs it)
-	$(PYTEST) -m "e2e" -q
+	$(PYTEST) tests/e2e -q
 
 test-containers: venv ## build every image and run the container tests (needs dockerd)
-	$(PYTEST) -m containers -q
+	$(PYTEST) tests/containers -q
 
 test-browser: venv ## the evaluation report in the real ZenML dashboard, in headless chromium
-	$(PYTEST) -m browser -q -s
+	$(PYTEST) tests/browser -q -s
 
 faults: venv ## the fault battery (kills, server faults, load); writes docs/faults.md
-	$(PYTEST) -m faults -q -p no:cacheprovider
+	$(PYTEST) tests/faults -q -p no:cacheprovider
 	@cat docs/faults.md
 
 test-all: venv ## everything CI runs (cluster tests skip without KUBECONFIG)
@@ -76,5 +84,5 @@ images: ## build the five images with Docker (BuildKit)
 bench: venv ## time the batch jobs; batch inference of 1 M and 10 M rows vs the raw streaming floor, 2 shards vs 1
 	bash scripts/bench.sh
 
-clean: ## remove the venvs and the local run's store
+clean: stop ## stop what runs, remove the venvs and the local run's store
 	rm -rf $(VENV) $(TOOLS) .handoff

@@ -10,11 +10,10 @@ from jobs.common.runtime.entrypoint import job_main
 
 
 def run(settings: Settings) -> int:
-    from jobs.batch_inference.runner import score_requested
-    from jobs.common.runtime.connection import connect
+    # The body imports pandas, pyarrow and ZenML: here, not above, so `--help` stays fast.
+    from jobs.batch_inference import job
 
-    connect()
-    return score_requested(settings)
+    return job.run(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -77,14 +77,19 @@ class PartitionDrift:
 
 
 class ShardDrift(PartitionDrift):
-    """One shard's share of a partition: fed every batch like the partition's check, judged
-    by none (a shard's share may drift where the partition does not); its :meth:`state` is."""
+    """One shard's share of a partition: fed every batch like the partition's check; its
+    :meth:`state` is what the commit merges. A share is not judged (it may drift where the
+    partition does not) unless it is the whole partition (``judge``: one shard), and then only
+    to refuse it (``drift: fail``) before its output copy is in place; the commit records it."""
 
-    def __init__(self, run: PartitionRun, shard: int) -> None:
+    def __init__(self, run: PartitionRun, shard: int, judge: bool = False) -> None:
         # Each shard draws its own sample keys: merged, the sample is uniform over all rows.
         super().__init__(run, seed=shard)
+        self.judge = judge
 
     def summary(self) -> dict[str, Any]:
+        if self.judge and self.run.drift == "fail" and self.accumulator is not None:
+            self.report()
         return {}
 
     def state(self) -> bytes | None:
@@ -101,11 +106,9 @@ def state_name(shard: int, shards: int) -> str:
     return f"_drift-{shard:05d}-of-{shards:05d}.npz"
 
 
-def write_picture(
-    run: PartitionRun, folder: str, summaries: Mapping[str, Any], in_artifact_store: bool = False
-) -> str | None:
-    """The drift picture of a scored partition into its folder (``in_artifact_store``: written
-    through the active artifact store, like the parts); its URI, or None if unchecked."""
+def write_picture(run: PartitionRun, folder: str, summaries: Mapping[str, Any]) -> str | None:
+    """The drift picture of a scored partition into its folder of the artifact store (beside
+    the parts: registered with them as the version's visualization); its URI, or None."""
     if KEY not in summaries:
         return None
     report = drift.DriftReport.from_metadata(summaries[KEY])
@@ -115,6 +118,6 @@ def write_picture(
         f"{run.model_name} version {run.model_version}",
     )
     uri = streaming.join(folder, PICTURE)
-    with streaming.open_file(uri, "wb", through_store=in_artifact_store) as handle:
+    with streaming.open_file(uri, "wb") as handle:
         handle.write(page.encode())
     return uri

@@ -35,3 +35,17 @@ class PartitionRun(BaseModel):
     reference: dict[str, Any] | None = None
     """The model version's reference statistics of its training features
     (``jobs.common.quality.drift``); None for a version trained before they were recorded."""
+
+
+class Staged(BaseModel):
+    """One (partition, model version)'s staging folder, as every shard computes it alike."""
+
+    model_config = ConfigDict(frozen=True)
+
+    folder: str
+    """``<store>/<artifact>/<version>/shards-<N>-<input identity>``."""
+    shards: int
+    expected_rows: int | None
+    """The input's rows from its parquet footers; None for CSV."""
+    input: dict[str, Any]
+    """Where the input was, its size and identity: recorded instead of a copy."""

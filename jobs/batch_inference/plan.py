@@ -15,7 +15,6 @@ from jobs.batch_inference.params import PartitionRun
 from jobs.batch_inference.settings import Settings
 from jobs.common.data import partitions
 
-BUILTIN_IRIS = "iris"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 

@@ -17,13 +17,6 @@ from jobs.common.runtime.errors import BadInput
 PREDICTION = "prediction"
 
 
-def iris_features() -> pd.DataFrame:
-    from sklearn.datasets import load_iris
-
-    frame = load_iris(as_frame=True).data
-    return frame.rename(columns=lambda c: c.replace(" (cm)", "_cm").replace(" ", "_"))
-
-
 def require_probabilities(model: Any, model_name: str) -> None:
     if not hasattr(model, "predict_proba"):
         raise BadInput(

@@ -18,13 +18,13 @@ import pyarrow as pa
 
 from jobs.batch_inference import predictions
 from jobs.batch_inference.params import PartitionRun
-from jobs.common.data import streaming
+from jobs.common.data import iris, streaming
 from jobs.common.data.data_contract import FeatureSchema, require_columns, validate_features
 from jobs.common.runtime import logs
 from jobs.common.runtime.errors import BadInput
 from jobs.common.store.parquet import part_name
 
-BUILTIN_IRIS = "iris"
+BUILTIN_IRIS = iris.SOURCE
 
 BatchCheck = Callable[[pd.DataFrame, str], None]
 """Called with each batch's feature columns and where the rows are (``file (rows a-b)``);
@@ -57,12 +57,24 @@ class Input:
     columns: dict[str, list[str]]
     """Each file's column names, read from footers before any row is."""
     source: streaming.Source | None
+    """None for the built-in iris table."""
+
+    @property
+    def identity(self) -> str:
+        """Changes when the content changes (the built-in table never does)."""
+        return self.source.identity if self.source is not None else BUILTIN_IRIS
+
+    def layout(self) -> list[streaming.FileLayout]:
+        """Rows per file and row group, from the footers alone (no row is read)."""
+        if self.source is None:
+            return [streaming.FileLayout(BUILTIN_IRIS, len(iris.features()), None)]
+        return streaming.layout_of(self.source)
 
     def batches(
         self, rows: int, columns: Sequence[str], pieces: streaming.Pieces | None = None
     ) -> Iterator[streaming.Batch]:
         if self.source is None:
-            table = pa.Table.from_pandas(predictions.iris_features(), preserve_index=False)
+            table = pa.Table.from_pandas(iris.features(), preserve_index=False)
             yield streaming.Batch(table=table.select(list(columns)), file=BUILTIN_IRIS, first_row=0)
             return
         yield from streaming.batches(self.source, rows, columns, pieces)
@@ -70,7 +82,7 @@ class Input:
 
 def open_input(uri: str) -> Input:
     if uri == BUILTIN_IRIS:
-        names = list(predictions.iris_features().columns)
+        names = list(iris.features().columns)
         return Input({"uri": uri, "format": "builtin"}, {uri: names}, None)
     source = streaming.locate(uri)
     return Input(source.describe(), streaming.columns_of(source), source)
@@ -83,36 +95,33 @@ def content_key(uri: str) -> str:
     return "input-" + streaming.locate(uri).identity[:12]
 
 
-def preflight(run: PartitionRun, model: Any = None) -> Input:
-    """What can be checked before any row is read: the input exists, every file has the
-    model's columns (plus the id columns), the model can give probabilities if asked."""
-    found = open_input(run.input)
+def preflight(run: PartitionRun, found: Input, model: Any = None) -> None:
+    """What can be checked before any row is read: every file of the input has the model's
+    columns (plus the id columns), the model can give probabilities if asked."""
     for where, names in found.columns.items():
         require_columns(names, run.feature_schema, where, run.id_columns)
     if run.probabilities and model is not None:
         predictions.require_probabilities(model, run.model_name)
-    return found
 
 
 def score(
     run: PartitionRun,
     model: Any,
     folder: str,
+    found: Input,
     checks: Sequence[BatchCheck] = (),
     in_artifact_store: bool = False,
     pieces: streaming.Pieces | None = None,
     part: str = part_name(0),
     allow_empty: bool = False,
 ) -> Scored:
-    """Score ``run`` into parquet parts in ``folder`` (``in_artifact_store``: a folder of the
-    active artifact store, written through it like every artifact's files). A shard scores only
-    its ``pieces`` of the input into its own ``part`` (and may be empty)."""
-    found = preflight(run, model)
+    """Score ``found`` (``run``'s input) into parquet parts in ``folder``. A shard scores only
+    its ``pieces`` of the input into its own ``part`` (and may be empty). ``in_artifact_store``:
+    ``folder`` is one of the active artifact store, written through it like any artifact."""
+    preflight(run, found, model)
     features = list(run.feature_schema)
     checks = [contract(run.feature_schema), *checks]
-    parts = streaming.TableWriter(
-        streaming.join(folder, part), "parquet", through_store=in_artifact_store
-    )
+    parts = streaming.TableWriter(streaming.join(folder, part), "parquet", through_store=in_artifact_store)
     staged = _staging_name(run.output) if run.output else None
     copy = streaming.TableWriter(staged, streaming.kind_of(run.output)) if staged else None
     rows = 0

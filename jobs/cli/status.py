@@ -97,7 +97,7 @@ def _predictions(client: Any, name: str) -> dict[str, Any] | None:
 
 def _shards(artifact: str) -> dict[str, Any] | None:
     """For the newest partition scored by shards (an Indexed Job): how many are done."""
-    from jobs.batch_inference.sharded import progress
+    from jobs.batch_inference.protocol import progress
 
     try:
         return progress(artifact)

@@ -23,7 +23,6 @@ from tests.faults.conftest import Case, assert_nothing_half_done, state
 from tests.harness import servers
 from tests.harness.runner import REPO, JobRunner, bootstrap_stack, ok, server_runner
 
-pytestmark = pytest.mark.faults
 BUCKET = "handoff-faults"
 ARTIFACTS = ["iris_training_dataset", "iris_testing_dataset", "trained_model"]
 PIPELINES = ["feature_engineering", "training"]

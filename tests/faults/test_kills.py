@@ -19,8 +19,6 @@ from tests.faults.conftest import Case, assert_nothing_half_done, state, unfinis
 from tests.harness.runner import REPO, JobRunner, local_runner, ok, stop_local_serving
 from tests.harness.servers import free_port
 
-pytestmark = pytest.mark.faults
-
 ARTIFACTS = [
     "iris_training_dataset",
     "iris_testing_dataset",
@@ -39,9 +37,9 @@ POINTS = [
     ("training", "before:promote_model"),
     ("training", "holding-lock"),
     ("training", "after:promote_model"),
-    ("batch_inference", "before:score_partition"),
+    ("batch_inference", "before:commit_predictions"),
     ("batch_inference", "mid-write:part-00000.parquet"),  # the predictions, streamed
-    ("batch_inference", "after:score_partition"),
+    ("batch_inference", "after:commit_predictions"),
     ("deployment", "before:deploy_model"),
     ("deployment", "after:deploy_model"),
 ]

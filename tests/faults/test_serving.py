@@ -25,7 +25,6 @@ from tests.faults.conftest import Case
 from tests.harness.runner import JobRunner, local_runner, ok
 from tests.harness.servers import free_port
 
-pytestmark = pytest.mark.faults
 CLIENTS = 8
 LOAD_S = 24.0
 ROW = {"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}

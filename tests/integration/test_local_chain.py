@@ -10,80 +10,24 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.harness import iris
+from tests.harness.chain import LocalChain
 from tests.harness.runner import (
     REPO,
     WORSE,
-    JobRunner,
     files_under,
     last_line,
     local_runner,
     ok,
-    stop_local_serving,
 )
 from tests.harness.servers import free_port
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class LocalChain:
-    """A local store and `requires`-style helpers that build what a test needs, once."""
-
-    jobs: JobRunner
-    published: bool = False
-
-    @property
-    def serving_state(self) -> Path:
-        return self.jobs.workdir / ".handoff" / "serving"
-
-    def datasets(self) -> None:
-        """Both datasets published twice: as version raw_2023 (tagged), then as ZenML's "1"."""
-        if not self.published:
-            ok(
-                self.jobs.job(
-                    "feature_engineering", "--version", "raw_2023", "--tags", "[raw, y2023]"
-                )
-            )
-            ok(self.jobs.job("feature_engineering", "--random-state", "7"))
-            self.published = True
-
-    def champion(self) -> int:
-        """The production version, trained (with the shipped defaults) if there is none."""
-        self.datasets()
-        production = self.jobs.production()
-        if production is None:
-            out = ok(self.jobs.job("training"))
-            # The first model needs only the threshold.
-            assert "-> production" in out and "no production version yet" in out, out
-            production = self.jobs.production()
-        assert production is not None
-        return production
-
-    def staging(self) -> int:
-        """The newest version in staging, trained as the worse stump if there is none."""
-        self.champion()
-        staged = [n for n, stage in self.jobs.stages().items() if stage == "staging"]
-        if not staged:
-            ok(self.jobs.job("training", *WORSE))
-            staged = [n for n, stage in self.jobs.stages().items() if stage == "staging"]
-        return max(staged)
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalChain]:
-    chain = LocalChain(local_runner(tmp_path_factory.mktemp("local-chain")))
-    try:
-        yield chain
-    finally:
-        stop_local_serving(chain.serving_state)
 
 
 def test_datasets_are_named_versioned_and_stored_as_parquet(chain: LocalChain):
@@ -132,39 +76,6 @@ def test_a_worse_model_stays_in_staging_and_says_why(chain: LocalChain):
     assert record["decided_by"].startswith("training pipeline run")
     assert record["champion_version"] == str(champion) and 0.5 < record["candidate"] < 0.9
     assert chain.jobs.production() == champion
-
-
-@pytest.mark.e2e  # four job runs and two CLI calls (~1 min): the e2e tier keeps `make test` short
-def test_inference_follows_production_through_promote_and_rollback(
-    chain: LocalChain, tmp_path: Path
-):
-    staging = chain.staging()
-    champion = chain.champion()
-    output = tmp_path / "predictions.csv"
-    out = ok(chain.jobs.job("batch_inference", "--output", str(output)))
-    assert f"iris_classifier version {champion}" in out
-    first = chain.jobs.probe("last_output", "batch_inference:score_partition")[0]
-    assert first["metadata"]["model_version"] == str(champion)
-    good_predictions = output.read_text()
-
-    out = ok(chain.jobs.handoff("promote", "iris_classifier", str(staging)))
-    assert f"version {staging} -> production (was: version {champion})" in out
-    assert chain.jobs.production() == staging
-
-    ok(chain.jobs.job("batch_inference", "--output", str(output)))
-    second = chain.jobs.probe("last_output", "batch_inference:score_partition")[0]
-    assert second["metadata"]["model_version"] == str(staging)
-    assert output.read_text() != good_predictions  # the stump predicts differently
-
-    out = ok(chain.jobs.handoff("rollback", "iris_classifier"))
-    assert f"production is version {champion} again (was {staging})" in out
-    assert chain.jobs.production() == champion
-    assert chain.jobs.stages()[staging] == "archived"
-    predictions = chain.jobs.probe("artifacts", "iris_predictions")
-    out = ok(chain.jobs.job("batch_inference"))
-    # The same rows were scored by this model already: nothing new is written.
-    assert f"already scored by iris_classifier version {champion}" in out
-    assert chain.jobs.probe("artifacts", "iris_predictions") == predictions
 
 
 def test_deployment_serves_production_and_is_idempotent(chain: LocalChain):

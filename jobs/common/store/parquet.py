@@ -16,7 +16,7 @@ import os
 from typing import Any, ClassVar
 
 import pandas as pd
-from zenml.enums import ArtifactType
+from zenml.enums import ArtifactType, VisualizationType
 from zenml.materializers.base_materializer import BaseMaterializer
 
 FILENAME = "data.parquet"
@@ -53,3 +53,27 @@ class DataFrameParquetMaterializer(BaseMaterializer):
     def extract_metadata(self, data: pd.DataFrame) -> dict[str, Any]:
         # Shape and schema cost nothing; describe() over millions of rows does.
         return {"shape": list(data.shape), "columns": [str(c) for c in data.columns]}
+
+
+class StagedFolderMaterializer(DataFrameParquetMaterializer):
+    """Registers a folder whose parquet parts were written already (by batch inference's
+    shards): ``save`` writes nothing, and each ``_*.html`` page beside the parts is a
+    visualization. Loads like any DataFrame artifact (the parts, read in name order)."""
+
+    # Named explicitly where used; never ZenML's default for DataFrames.
+    SKIP_REGISTRATION: ClassVar[bool] = True
+
+    def save(self, data: pd.DataFrame) -> None:
+        names = [str(n) for n in self.artifact_store.listdir(self.uri)]
+        if not any(n.endswith(".parquet") for n in names):
+            raise FileNotFoundError(f"{self.uri} holds no parquet part to register")
+
+    def save_visualizations(self, data: pd.DataFrame) -> dict[str, VisualizationType]:
+        return {
+            os.path.join(self.uri, name): VisualizationType.HTML
+            for name in sorted(str(n) for n in self.artifact_store.listdir(self.uri))
+            if name.startswith("_") and name.endswith(".html")
+        }
+
+    def extract_metadata(self, data: pd.DataFrame) -> dict[str, Any]:
+        return {}  # the caller's metadata describes the rows; the placeholder frame does not

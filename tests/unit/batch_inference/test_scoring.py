@@ -58,7 +58,7 @@ def test_ids_and_probabilities_pass_through_to_the_predictions_and_the_output(
         batch_rows=32,
         output=str(tmp_path / "out" / "{partition}.csv"),
     )
-    scored = scoring.score(run, model, str(tmp_path / "artifact"))
+    scored = scoring.score(run, model, str(tmp_path / "artifact"), scoring.open_input(run.input))
     assert scored.rows == 200 and scored.input["files"] == 2
     got = parts(tmp_path / "artifact")
     assert list(got.columns) == ["key", "prediction", "proba_down", "proba_up"]
@@ -87,7 +87,7 @@ def test_a_bad_value_in_the_last_batch_rejects_the_partition_and_leaves_no_outpu
         output=str(tmp_path / "out" / "{partition}.parquet"),
     )
     with pytest.raises(BadInput, match=r"part-1.parquet \(rows 96-99\): column 'b' has 1 missing"):
-        scoring.score(run, model, str(tmp_path / "artifact"))
+        scoring.score(run, model, str(tmp_path / "artifact"), scoring.open_input(run.input))
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
@@ -104,7 +104,7 @@ def test_wrong_columns_are_found_before_any_row_is_scored(tmp_path: Path, model,
     change(pd.read_parquet(source / "part-0.parquet")).to_parquet(source / "part-0.parquet")
     run = run_for(source, tmp_path, id_columns=["key"])
     with pytest.raises(BadInput, match=message.replace("(", r"\(").replace(")", r"\)")):
-        scoring.preflight(run, model)
+        scoring.preflight(run, scoring.open_input(run.input), model)
 
 
 def test_an_extra_batch_check_sees_every_batch_and_its_summary_is_kept(tmp_path: Path, model):
@@ -118,12 +118,9 @@ def test_an_extra_batch_check_sees_every_batch_and_its_summary_is_kept(tmp_path:
         def summary(self) -> dict:
             return {"batches_seen": len(seen)}
 
-    scored = scoring.score(
-        run_for(source, tmp_path, id_columns=["key"], batch_rows=20),
-        model,
-        str(tmp_path / "artifact"),
-        checks=[Check()],
-    )
+    run = run_for(source, tmp_path, id_columns=["key"], batch_rows=20)
+    found = scoring.open_input(run.input)
+    scored = scoring.score(run, model, str(tmp_path / "artifact"), found, checks=[Check()])
     assert scored.summaries == {"batches_seen": 6}
     assert seen == [
         "20 part-0.parquet (rows 0-19)",

@@ -13,7 +13,6 @@ import pytest
 
 from tests.harness.runner import BETTER, JobRunner, champion_runner, ok
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 PREDICTIONS = "iris_predictions"
 
 

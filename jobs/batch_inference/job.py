@@ -1,5 +1,5 @@
-"""A batch inference run from settings to printed lines: which partitions, skip those done,
-score the rest oldest first, each in its own pipeline run. ZenML is imported where used."""
+"""The batch inference job: which partitions, skip those done, score the rest oldest first
+(``protocol``: this pod's shard of each, committed once by whoever completes it)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,22 @@ import logging
 import os
 from collections.abc import Callable
 
-from jobs.batch_inference import plan, publish, scoring, sharded, shards
-from jobs.batch_inference.params import PartitionRun
+from jobs.batch_inference import plan, protocol, scoring, shards
+from jobs.batch_inference.params import PartitionRun, Staged
 from jobs.batch_inference.settings import Settings
 from jobs.common.quality import drift
-from jobs.common.store import stuck_runs
+from jobs.common.runtime.connection import connect
+from jobs.common.store import artifacts, stuck_runs
 from jobs.common.store.model_registry import require_production
 
 log = logging.getLogger("handoff")
 
 
-def score_requested(settings: Settings, say: Callable[[str], None] = print) -> int:
-    """Score every requested partition that has no predictions by the production model yet
-    (with ``shards`` > 1: this pod's shard of each, committed by the last shard to finish)."""
+def run(settings: Settings, say: Callable[[str], None] = print) -> int:
+    """Score every requested partition that has no predictions by the production model yet."""
     # Checked before any lookup: a bad index must not wait for the server to say so.
     shard = shards.shard_index(settings.shard, settings.shards, os.environ)
+    connect()
     production = require_production(settings.model_name)
     pinned = settings.model_version
     if pinned and pinned != str(production.number):
@@ -34,47 +35,35 @@ def score_requested(settings: Settings, say: Callable[[str], None] = print) -> i
     if pinned and plan.is_chained_rescore(settings):
         # Started by training's promotion, not by the schedule: the new model scores the
         # partition the last run scored (the next scheduled run scores the next one).
-        newest = publish.newest_partition(settings.predictions_artifact)
+        newest = artifacts.newest(settings.predictions_artifact)
         if newest is None:
             say("no partition has been scored yet; the schedule scores the next one")
             return 0
-        keys = [newest]
+        keys = [str(newest.run_metadata.get("partition"))]
     else:
         keys = plan.requested_keys(settings, scoring.content_key)
     # What the drift check compares each partition with (jobs.common.quality.drift).
     reference = production.run_metadata.get(drift.METADATA_KEY)
     runs = plan.runs(settings, keys, int(production.number), schema, reference)
     done = 0
-    for run in runs:
-        found = publish.existing(run)
+    for partition in runs:
+        found = artifacts.find(partition.predictions_artifact, partition.version)
         if found is not None:
             say(
-                f"partition {run.partition} already scored by {run.model_name} version "
-                f"{run.model_version} ({run.predictions_artifact} version {found.version}): "
-                "nothing to do"
+                f"partition {partition.partition} already scored by {partition.model_name} "
+                f"version {partition.model_version} ({partition.predictions_artifact} version "
+                f"{found.version}): nothing to do"
             )
             continue
-        if settings.shards > 1:
-            sharded.score_partition(run, settings.shards, shard, production, say)
-            done += 1
-            continue
-        # Missing input or columns fail here, before a pipeline run or any write.
-        scoring.preflight(run)
-        _run_pipeline(run)
-        published = publish.existing(run)
-        rows = published.run_metadata.get("rows") if published is not None else None
-        say(
-            f"predicted {rows} rows with {run.model_name} version {run.model_version} -> "
-            f"{run.predictions_artifact} version {run.version} (partition {run.partition})"
-            + (f" and {run.output}" if run.output else "")
-        )
+        protocol.score_partition(partition, settings.shards, shard, production, say, commit)
         done += 1
     if len(runs) > 1:
         say(f"{done} of {len(runs)} partition(s) scored, {len(runs) - done} already done")
     return 0
 
 
-def _run_pipeline(run: PartitionRun) -> None:
+def commit(partition: PartitionRun, staged: Staged) -> artifacts.Version | None:
+    """The commit as a pipeline run; what its step registered (None: another pod had)."""
     from zenml import Model
 
     from jobs.batch_inference.pipeline import batch_inference
@@ -87,8 +76,12 @@ def _run_pipeline(run: PartitionRun) -> None:
         quiet.setLevel(logging.CRITICAL)
     try:
         with stuck_runs.running("batch_inference") as tags:
-            batch_inference.with_options(
-                model=Model(name=run.model_name, version=run.model_version), tags=tags
-            )(run=run)
+            pipeline_run = batch_inference.with_options(
+                model=Model(name=partition.model_name, version=partition.model_version),
+                tags=tags,
+            )(run=partition, staged=staged)
     finally:
         quiet.setLevel(level)
+    outputs = artifacts.step_outputs(pipeline_run.id, protocol.COMMIT_STEP)
+    made = outputs.get(partition.predictions_artifact, [])
+    return made[0] if made else None

@@ -18,7 +18,6 @@ import pytest
 from jobs.common.runtime import logs
 from tests.harness.runner import JobRunner, champion_runner, last_line, ok
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 PREDICTIONS = "iris_predictions"
 
 

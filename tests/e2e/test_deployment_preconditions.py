@@ -10,8 +10,6 @@ import pytest
 
 from tests.harness.runner import last_line, local_runner
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-
 
 @pytest.mark.parametrize(
     ("kind", "endpoint"),

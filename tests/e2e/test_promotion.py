@@ -7,11 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.harness.runner import REPO, local_runner, ok
-
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 # Runs in its own process: ZenML's global config must not leak into the test process.
 SCENARIO = """

@@ -26,7 +26,6 @@ from tests.harness.runner import (
     ok,
 )
 
-pytestmark = pytest.mark.e2e
 BUCKET = "handoff-artifacts"
 DATASET = "sharded"
 PREDICTIONS = f"{DATASET}_predictions"

@@ -8,12 +8,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
+from tests.e2e.test_partitions import land
 from tests.harness.runner import FAIR, local_runner, ok
-from tests.integration.test_partitions import land
 
-pytestmark = pytest.mark.faults
 PARTITION = "2026-11-20"
 
 

@@ -7,12 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from tests.harness.runner import JobRunner, local_runner, ok, stop_local_serving
 from tests.harness.servers import free_port
-
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 STARTED = re.compile(r"^==> (\S+) ?(.*) \(pid (\d+), started (.+)\)$", re.M)
 

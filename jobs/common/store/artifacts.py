@@ -1,0 +1,88 @@
+"""Named artifact versions on the ZenML server: find one, find the newest, register a folder.
+
+A folder written piece by piece (batch inference's parquet parts, its drift picture beside them)
+becomes an artifact version through ZenML's public ``save_artifact(uri=...)`` with
+:class:`~jobs.common.store.parquet.StagedFolderMaterializer`, whose ``save`` writes nothing: the
+rows are already there. Called inside a step, ``save_artifact`` records the version as that
+step's output and links it to the step's model version, so the version has a producing pipeline
+run like any step output (``ArtifactVersionResponse.producer_pipeline_run_id``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Version = Any
+"""A ``zenml.models.ArtifactVersionResponse`` (kept out of the signatures: importing ZenML's
+models is what ``--help`` must not pay for)."""
+
+
+def find(name: str, version: str) -> Version | None:
+    """The artifact version ``name``/``version``, or None."""
+    from zenml.client import Client
+
+    try:
+        return Client().get_artifact_version(name_id_or_prefix=name, version=version)
+    except KeyError:
+        return None
+
+
+def newest(name: str) -> Version | None:
+    """The most recently created version of ``name`` (with its metadata), or None."""
+    from zenml.client import Client
+
+    found = Client().list_artifact_versions(artifact=name, sort_by="desc:created", size=1)
+    return found.items[0] if found.items else None
+
+
+def store_root() -> str:
+    """Where the active stack's artifact store keeps its files."""
+    from zenml.client import Client
+
+    return str(Client().active_stack.artifact_store.path)
+
+
+def register_folder(
+    name: str, version: str, folder: str, metadata: dict[str, Any]
+) -> Version | None:
+    """Make ``folder`` (parquet parts and, optionally, ``_*.html`` pictures) the artifact
+    version ``name``/``version`` with ``metadata``; None if that version exists already (another
+    process registered it first). Inside a step: the step's output, on its model version."""
+    import pandas as pd
+    from zenml import save_artifact
+    from zenml.enums import ArtifactType
+    from zenml.exceptions import EntityExistsError
+
+    from jobs.common.store.parquet import StagedFolderMaterializer
+
+    try:
+        return save_artifact(
+            # The data is in the folder already: the materializer writes nothing, so an empty
+            # frame stands in for it (and records the type the version loads as).
+            pd.DataFrame(),
+            name=name,
+            version=version,
+            artifact_type=ArtifactType.DATA,
+            uri=folder,
+            materializer=StagedFolderMaterializer,
+            user_metadata=metadata,
+        )
+    except EntityExistsError:
+        return None
+
+
+def producing_run(found: Version) -> str | None:
+    """The id of the pipeline run whose step produced ``found``, if any."""
+    run = found.producer_pipeline_run_id
+    return None if run is None else str(run)
+
+
+def step_outputs(run_id: Any, step: str) -> dict[str, list[Version]]:
+    """What step ``step`` of pipeline run ``run_id`` produced, by output name: how a job learns
+    what its own run made (never "the latest by name", which another run may have moved on)."""
+    from zenml.client import Client
+
+    steps = Client().get_pipeline_run(run_id).steps
+    if step not in steps:
+        return {}
+    return {name: list(versions) for name, versions in steps[step].outputs.items()}
