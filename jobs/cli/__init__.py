@@ -24,6 +24,9 @@ from jobs.common.runtime.errors import run_main
 JOBS = ("feature-engineering", "training", "batch-inference", "deployment")
 """In chain order, spelled as in images and manifests; the Python package is the snake_case."""
 SERVICES = ("serving",)
+STATE_DIR = Path(".handoff")
+"""Where `handoff dashboard` records what it started (`make run` keeps its store here too)."""
+DASHBOARD_PORT = 8237
 BACKFILL_JOBS = ("batch-inference",)
 """Jobs whose input is partitioned: `handoff backfill <job> --from A --to B`."""
 
@@ -79,6 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings.add_flags(serve, ServingSettings)
 
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="ZenML's dashboard over the local store, in the background (`handoff stop` ends it)",
+    )
+    dashboard.add_argument("--port", type=int, default=DASHBOARD_PORT)
+    dashboard.add_argument("--state-dir", type=Path, default=STATE_DIR, help="pid file and log")
+    stop = commands.add_parser(
+        "stop", help="stop the dashboard and the local endpoints, and wait until they are gone"
+    )
+    stop.add_argument("--state-dir", type=Path, default=STATE_DIR, help="as for dashboard")
+
     stack = commands.add_parser("stack", help="manage the ZenML stack the jobs share")
     stack_commands = stack.add_subparsers(dest="stack_command", required=True)
     boot = stack_commands.add_parser("bootstrap", help="register secret, S3 store, stack")
@@ -95,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_job("serving", _flags_again(args, ServingSettings))
     if args.command == "chain":
         return _chain(args.config_dir)
+    if args.command in ("dashboard", "stop"):
+        return run_main(lambda: _background(args), f"handoff {args.command}")
     return run_main(lambda: _manage(args), f"handoff {args.command}")
 
 
@@ -151,6 +167,28 @@ def _chain(config_dir: str | None) -> int:
                     queue.append((start.job, start.args, why))
     print()
     return _manage(argparse.Namespace(command="status", dataset="iris", model_name="", json=False))
+
+
+def _background(args: argparse.Namespace) -> int:
+    """What a developer's machine runs in the background: the dashboard, the local endpoints."""
+    from jobs.cli import dashboard
+
+    if args.command == "dashboard":
+        config_path = Path(os.environ.get("ZENML_CONFIG_PATH") or Path.home() / ".config/zenml")
+        already = dashboard.running(args.state_dir)
+        found = already or dashboard.start(config_path, args.state_dir, args.port)
+        print(
+            f"ZenML's dashboard over {config_path} at {found.url} (pid {found.pid})"
+            + (", already running" if already else "")
+        )
+        print("log in as `default` with an empty password; `make stop` stops it")
+        return 0
+    from jobs.deployment.settings import Settings as DeploymentSettings
+
+    endpoints = Path(settings.load(DeploymentSettings, "jobs.deployment").state_dir)
+    stopped = dashboard.stop_all(args.state_dir, endpoints)
+    print("\n".join(f"stopped {what}" for what in stopped) or "nothing was running")
+    return 0
 
 
 def _manage(args: argparse.Namespace) -> int:

@@ -125,6 +125,21 @@ class LocalTarget:
             stop_process_group(int(pid))
 
 
+def stop_every_endpoint(state_dir: Path) -> list[str]:
+    """Stop every endpoint this target started from ``state_dir`` (one state file per port),
+    each waited for until gone (``make stop``); the endpoints that were running."""
+    stopped = []
+    for state_file in sorted(state_dir.glob("local-*.json")):
+        try:
+            pid = int(json.loads(state_file.read_text())["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if is_running(pid):
+            stop_process_group(pid)
+            stopped.append(f":{state_file.stem.removeprefix('local-')} (pid {pid})")
+    return stopped
+
+
 def stop_process_group(pid: int, grace_s: float = STOP_GRACE_S) -> None:
     """Stop the serving process ``pid`` and its group, and wait until it is gone: SIGTERM (it
     finishes in-flight requests), then SIGKILL if it is still there after ``grace_s``."""
@@ -134,7 +149,7 @@ def stop_process_group(pid: int, grace_s: float = STOP_GRACE_S) -> None:
         except (ProcessLookupError, PermissionError):
             return
         deadline = time.monotonic() + grace_s
-        while _alive(pid):
+        while is_running(pid):
             if time.monotonic() >= deadline:
                 break
             time.sleep(0.1)
@@ -142,7 +157,8 @@ def stop_process_group(pid: int, grace_s: float = STOP_GRACE_S) -> None:
             return
 
 
-def _alive(pid: int) -> bool:
+def is_running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie has exited, reaped or not)."""
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)
         if waited == pid:
