@@ -62,9 +62,9 @@ test-containers: venv ## build every image and run the container tests (needs do
 test-browser: venv ## the evaluation report in the real ZenML dashboard, in headless chromium
 	$(PYTEST) tests/browser -q -s
 
-faults: venv ## the fault battery (kills, server faults, load); writes docs/faults.md
+faults: venv ## the fault battery (kills, server faults, load); writes tests/output/faults.md
 	$(PYTEST) tests/faults -q -p no:cacheprovider
-	@cat docs/faults.md
+	@cat tests/output/faults.md
 
 test-all: venv ## everything CI runs (cluster tests skip without KUBECONFIG)
 	$(PYTEST) -q

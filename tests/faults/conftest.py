@@ -1,6 +1,7 @@
 """The fault battery's table: each case says what fault it made, what happened and what was
-lost; `make faults` writes the table to docs/faults.md, which the README's "Faults" section
-copies. A case that fails is written as failed, with its first line of error."""
+lost; `make faults` writes the table to tests/output/faults.md (ignored by git, kept by CI), never
+into the repository: a partial run must not overwrite docs/faults.md, the committed table of a
+whole run. A case that fails is written as failed, with its first line of error."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 from tests.harness.runner import REPO, JobRunner
 
-TABLE = Path(os.environ.get("HANDOFF_FAULTS_TABLE") or REPO / "docs" / "faults.md")
+TABLE = Path(os.environ.get("HANDOFF_FAULTS_TABLE") or REPO / "tests" / "output" / "faults.md")
 ROWS: list[tuple[str, str, str]] = []
 
 

@@ -5,6 +5,7 @@ package of jobs/. `make docs` runs this module; CI runs it before lint."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,14 @@ def test_the_layout_tree_nests_by_indent() -> None:
     tree = "jobs/   the package\n  common/  kernel\n    store/  x\n  cli/  y\nk8s/\n"
     readme = f"# handoff\n\n## Layout\n\n```\n{tree}```\n\n## Next\n\n```\ntests/\n```\n"
     assert layout_paths(readme) == {"jobs", "jobs/common", "jobs/common/store", "jobs/cli", "k8s"}
+
+
+def test_the_fault_battery_writes_its_table_where_git_ignores_it() -> None:
+    """A partial `make faults` must not overwrite the committed table of a whole run."""
+    from tests.faults.conftest import TABLE
+
+    relative = str(TABLE.relative_to(REPO))
+    ignored = subprocess.run(["git", "check-ignore", "-q", relative], cwd=REPO, check=False)
+    assert ignored.returncode == 0, f"{relative} is not ignored by git"
+    committed = (REPO / "docs" / "faults.md").read_text()
+    assert committed.count("\n| ") >= 20, "docs/faults.md lost the rows of the whole run"
