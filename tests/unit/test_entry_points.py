@@ -1,6 +1,6 @@
 """`python -m jobs.<job> --help` answers at once: no heavy library is imported to print it.
 
-Checked by what is imported, not by the clock (`make bench`-style timing is in the README).
+Checked by what is imported, not by the clock (`make bench`-style timing is in docs/performance.md).
 """
 
 from __future__ import annotations
