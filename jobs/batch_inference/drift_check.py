@@ -97,7 +97,8 @@ class ShardDrift(PartitionDrift):
         if self.accumulator is None:
             return None
         buffer = io.BytesIO()
-        np.savez(buffer, **self.accumulator.state())
+        arrays: dict[str, Any] = self.accumulator.state()
+        np.savez(buffer, allow_pickle=False, **arrays)
         return buffer.getvalue()
 
 

@@ -82,6 +82,7 @@ def commit(partition: PartitionRun, staged: Staged) -> artifacts.Version | None:
             )(run=partition, staged=staged)
     finally:
         quiet.setLevel(level)
+    assert pipeline_run is not None, "a pipeline run on the local orchestrator returns its run"
     outputs = artifacts.step_outputs(pipeline_run.id, protocol.COMMIT_STEP)
     made = outputs.get(partition.predictions_artifact, [])
     return made[0] if made else None

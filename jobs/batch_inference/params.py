@@ -5,10 +5,28 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class PartitionRun(BaseModel):
+class ScoringChoice(BaseModel):
+    """How every batch is scored and checked: settings keys, passed on in ``PartitionRun``."""
+
+    id_columns: list[str] = Field(
+        default_factory=list, description="input columns copied into the predictions (join keys)"
+    )
+    probabilities: bool = Field(False, description="add one probability column per class")
+    batch_rows: int = Field(131_072, gt=0, description="rows per batch read, checked and scored")
+    drift: Literal["warn", "fail", "off"] = Field(
+        "warn",
+        description="a partition whose features drifted from the training data: warn (one "
+        "line), fail (exit 2, nothing published) or off",
+    )
+    drift_threshold: float = Field(
+        0.2, gt=0, description="PSI from which a feature counts as drifted (with KS p < 0.01)"
+    )
+
+
+class PartitionRun(ScoringChoice):
     """One partition scored by one model version, and where everything goes."""
 
     model_config = ConfigDict(frozen=True)
@@ -27,11 +45,6 @@ class PartitionRun(BaseModel):
     predictions_artifact: str
     version: str
     """The predictions artifact's version name: one per (partition, model version)."""
-    id_columns: tuple[str, ...] = ()
-    probabilities: bool = False
-    batch_rows: int = 131_072
-    drift: Literal["warn", "fail", "off"] = "warn"
-    drift_threshold: float = 0.2
     reference: dict[str, Any] | None = None
     """The model version's reference statistics of its training features
     (``jobs.common.quality.drift``); None for a version trained before they were recorded."""

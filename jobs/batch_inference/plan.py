@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from jobs.batch_inference.params import PartitionRun
+from jobs.batch_inference.params import PartitionRun, ScoringChoice
 from jobs.batch_inference.settings import Settings
 from jobs.common.data import partitions
 
@@ -82,12 +82,8 @@ def runs(
             feature_schema=feature_schema,
             predictions_artifact=settings.predictions_artifact,
             version=version_name(key, model_version),
-            id_columns=tuple(settings.id_columns),
-            probabilities=settings.probabilities,
-            batch_rows=settings.batch_rows,
-            drift=settings.drift,
-            drift_threshold=settings.drift_threshold,
             reference=reference,
+            **settings.model_dump(include=set(ScoringChoice.model_fields)),
         )
         for key in keys
     ]

@@ -121,9 +121,11 @@ def score(
     preflight(run, found, model)
     features = list(run.feature_schema)
     checks = [contract(run.feature_schema), *checks]
-    parts = streaming.TableWriter(streaming.join(folder, part), "parquet", through_store=in_artifact_store)
+    parts = streaming.TableWriter(
+        streaming.join(folder, part), "parquet", through_store=in_artifact_store
+    )
     staged = _staging_name(run.output) if run.output else None
-    copy = streaming.TableWriter(staged, streaming.kind_of(run.output)) if staged else None
+    copy = streaming.TableWriter(staged, streaming.kind_of(run.output or "")) if staged else None
     rows = 0
     progress = logs.Progress("rows")
     try:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
+from jobs.batch_inference.params import ScoringChoice
 from jobs.common.runtime.settings import JobSettings
 
 
-class Settings(JobSettings):
+class Settings(ScoringChoice, JobSettings):
+    """The shared keys, how batches are scored (``ScoringChoice``, passed on in each
+    ``PartitionRun``), which partitions, and how they are split across pods."""
+
     input: str = Field(
         "iris",
         description="'iris', a .csv/.parquet file or folder (path or s3:// URI), or a template "
@@ -39,16 +41,11 @@ class Settings(JobSettings):
     job_name: str | None = Field(
         None, description="the Kubernetes Job's name (downward API); a CronJob's encodes its time"
     )
-    id_columns: list[str] = Field(
-        default_factory=list, description="input columns copied into the predictions (join keys)"
-    )
-    probabilities: bool = Field(False, description="add one probability column per class")
-    batch_rows: int = Field(131_072, gt=0, description="rows per batch read, checked and scored")
     shards: int = Field(
         1,
         ge=1,
         description="split each partition across this many pods (an Indexed Job's completions); "
-        "the last shard to finish registers the predictions",
+        "the pod that completes a partition registers the predictions",
     )
     shard: int | None = Field(
         None,
@@ -58,12 +55,4 @@ class Settings(JobSettings):
     )
     model_version: str | None = Field(
         None, description="a chained start's model version; null = the production version"
-    )
-    drift: Literal["warn", "fail", "off"] = Field(
-        "warn",
-        description="a partition whose features drifted from the training data: warn (one "
-        "line), fail (exit 2, nothing published) or off",
-    )
-    drift_threshold: float = Field(
-        0.2, gt=0, description="PSI from which a feature counts as drifted (with KS p < 0.01)"
     )

@@ -64,6 +64,7 @@ class Share:
 
 def split(layout: Sequence[FileLayout], shards: int) -> list[Share]:
     """The N shares of an input, in shard order (a share may be empty if units < N)."""
+    units: list[tuple[str, int | None, int | None]]
     if all(f.row_groups is not None for f in layout):
         units = [(f.uri, g, rows) for f in layout for g, rows in enumerate(f.row_groups or ())]
     else:

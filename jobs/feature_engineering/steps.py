@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from zenml import save_artifact, step
 from zenml.enums import ArtifactType
 
@@ -18,7 +20,7 @@ def build_datasets(params: FeatureEngineeringParams) -> None:
     raw = load_source(params.source)
     schema = validate_labelled(raw, params.target_column, params.source)
     train, test = split(raw, params.target_column, params.test_size, params.random_state)
-    metadata = {
+    metadata: dict[str, Any] = {
         "target_column": params.target_column,
         "feature_schema": schema,
         "source": params.source,

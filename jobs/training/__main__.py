@@ -4,75 +4,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any, NamedTuple
 
-from jobs.common import chaining
-from jobs.common.runtime.connection import connect
 from jobs.common.runtime.entrypoint import job_main
-from jobs.common.store import stuck_runs
-from jobs.training.params import TrainingParams
+from jobs.training import job
 from jobs.training.settings import Settings
-
-
-def run(settings: Settings) -> int:
-    # scikit-learn and ZenML are imported here, not above: `--help` stays fast.
-    from jobs.training import preflight
-    from jobs.training.model import build
-
-    build(settings.classifier, settings.hyperparameters, settings.random_state)  # bad config: 2
-    connect()
-    params = preflight.params(
-        settings,
-        preflight.resolve(settings.training_dataset, settings.train_version),
-        preflight.resolve(settings.testing_dataset, settings.test_version),
-    )
-    preflight.check_values(params)
-    trained = train(settings.model_name, settings.model_artifact, params)
-    record = trained.record
-    print(
-        f"trained {settings.model_name} version {trained.version} on {params.training.name}:"
-        f"{params.training.version}: {params.metric}={record.get('candidate', float('nan')):.4f}"
-        f" -> {record.get('stage')} ({record.get('reason')})"
-    )
-    chaining.after_training(
-        settings.downstream, trained.run_id, str(trained.version), record.get("stage")
-    )
-    return 0
-
-
-class Trained(NamedTuple):
-    run_id: str
-    version: int
-    record: dict[str, Any]
-    """The promotion record left on the model version: stage, reason, numbers."""
-
-
-def train(model_name: str, model_artifact: str, params: TrainingParams) -> Trained:
-    """Run the pipeline; return this run's model version and the promotion record left on it
-    (this run's own: another training may have finished meanwhile)."""
-    from zenml import Model
-    from zenml.client import Client
-
-    from jobs.common.store.model_registry import PROMOTION_KEY
-    from jobs.training.pipeline import training
-
-    with stuck_runs.running("training") as tags:
-        run = training.with_options(
-            model=Model(
-                name=model_name, description="classifier trained by handoff's training job"
-            ),
-            substitutions={"model_artifact": model_artifact},
-            tags=tags,
-        )(params=params)
-    version = Client().get_pipeline_run(run.id).model_version
-    return Trained(str(run.id), version.number, dict(version.run_metadata.get(PROMOTION_KEY, {})))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     return job_main(
         "training",
         Settings,
-        run,
+        job.run,
         "Train a classifier on the named datasets and promote it if it earns it.",
         argv,
     )

@@ -5,7 +5,7 @@ Plain pydantic, no ZenML and no scikit-learn, so ``python -m jobs.training --hel
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,12 +20,12 @@ class ModelChoice(BaseModel):
     """The estimator and how it is judged: configured by the user, passed on as they are."""
 
     classifier: Classifier = Field(
-        "logistic_regression", description="one of " + ", ".join(Classifier.__args__)
+        "logistic_regression", description="one of " + ", ".join(get_args(Classifier))
     )
     hyperparameters: dict[str, Any] = Field(
         default_factory=dict, description="passed to the classifier"
     )
-    metric: Metric = Field("accuracy", description="one of " + ", ".join(Metric.__args__))
+    metric: Metric = Field("accuracy", description="one of " + ", ".join(get_args(Metric)))
     threshold: float = Field(0.9, ge=0, le=1, description="minimum metric for production")
     random_state: int = Field(42, description="seed of the classifier")
 

@@ -35,7 +35,9 @@ def evaluate_model(
     model: ClassifierMixin, train: pd.DataFrame, test: pd.DataFrame, params: TrainingParams
 ) -> Annotated[dict[str, float], "metrics"]:
     """Score on the testing dataset and record what serving and inference need to know."""
-    metrics = score(model, test, params.target_column)
+    metrics: dict[str, float] = {
+        str(k): v for k, v in score(model, test, params.target_column).items()
+    }
     log_metadata(
         metadata={
             "metrics": metrics,

@@ -7,6 +7,8 @@ Reading and writing the tables themselves is ``jobs.common.data.tables``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
@@ -45,7 +47,7 @@ def validate_features(df: pd.DataFrame, expected: FeatureSchema, source: str) ->
 
 
 def require_columns(
-    columns: list[str], expected: FeatureSchema, source: str, passthrough: tuple[str, ...] = ()
+    columns: list[str], expected: FeatureSchema, source: str, passthrough: Sequence[str] = ()
 ) -> None:
     """The model's feature columns and nothing else, besides the ``passthrough`` ones
     (identifiers copied into the predictions)."""

@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jobs.common.runtime.errors import BadInput
 
 PLACEHOLDER = "{partition}"
-JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 # A CronJob's Job name ends in the scheduled minute since the epoch: 8 digits from 1990 to 2160.
 # Names a human picks (infer-1, backfill-20261125) fall below 2020 or have another length.
 _SCHEDULED_SUFFIX = re.compile(r"-(\d{8})$")

@@ -45,9 +45,6 @@ DEFAULT_THRESHOLD = 0.2
 SAMPLE_SIZE = 10_000
 METADATA_KEY = "reference_statistics"
 log = logging.getLogger("handoff")
-MODES = ("warn", "fail", "off")
-"""What a drifted partition does: ``warn`` logs one line (default), ``fail`` refuses to publish
-(exit 2, nothing visible), ``off`` computes nothing."""
 
 
 @dataclass(frozen=True)
@@ -260,17 +257,6 @@ def enforce(report: DriftReport, mode: str, what: str) -> None:
         report.threshold,
         extra={"drifted": drifted},
     )
-
-
-def detect(
-    reference: Mapping[str, FeatureReference],
-    data: pd.DataFrame,
-    threshold: float = DEFAULT_THRESHOLD,
-) -> DriftReport:
-    """Drift of a whole table at once (one batch)."""
-    accumulator = DriftAccumulator(reference)
-    accumulator.update(data)
-    return accumulator.report(threshold)
 
 
 def _smallest(keys: np.ndarray, count: int) -> np.ndarray:

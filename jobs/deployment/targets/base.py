@@ -36,7 +36,10 @@ Plan = TypeVar("Plan")
 
 
 class Target(Protocol[Plan]):
-    kind: str
+    @property
+    def kind(self) -> str:
+        """``local``, ``docker`` or ``kubernetes``: what the records and messages call it."""
+        ...
 
     @property
     def endpoint(self) -> str:
