@@ -47,6 +47,9 @@ BOOTSTRAP_ENV = {
 }
 # Set on every batch job: where a job with new work starts its downstream jobs (chaining).
 CHAINING_ENV = {"HANDOFF_CHAIN_VIA"}
+# Set on the jobs that start others only: their own Job (downward API), which the Events about
+# a failed or refused start are about.
+CHAINING_UPSTREAM_ENV = {"HANDOFF_CHAIN_JOB", "HANDOFF_CHAIN_JOB_UID"}
 # The jobs that start others, through the Kubernetes API, and the jobs they may start.
 CHAINING_JOBS = {
     "feature_engineering": ["training"],

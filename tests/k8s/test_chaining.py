@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from jobs.common import chaining
-from jobs.common.chaining import KubernetesLauncher, Start, Upstream
+from jobs.common.chaining import KubernetesLauncher, Outcome, Start, Upstream
+from jobs.common.chaining import kubernetes as chaining_kubernetes
 
 from .manifests import CHAINING_JOBS, JOBS, NAMESPACE, find, overlays, render
 from .test_render import supported_versions
@@ -33,6 +34,11 @@ PINS = {
     "feature-engineering": {},
 }
 UPSTREAM = Upstream("training", "7", str(uuid.UUID(int=7)))
+
+
+def ignore(upstream: Upstream, outcomes: Any) -> None:
+    """start_next's ``record``, without a ZenML store (tests/unit/common/test_chaining.py
+    checks what is recorded)."""
 
 
 def cronjobs(overlay: str) -> list[dict[str, Any]]:
@@ -115,12 +121,16 @@ def test_the_chaining_jobs_are_configured_with_their_downstream_jobs() -> None:
 
 class FakeApiServer:
     """Answers GET of the CronJobs it holds and POST of Jobs (201, or 409 AlreadyExists for a
-    name it has), and records every request's method, path and JSON body."""
+    name it has) and Events, and records every request's method, path and JSON body. With
+    ``hang`` set it answers nothing until ``release`` is set (a blackholed connection)."""
 
     def __init__(self, cronjobs: list[dict[str, Any]]) -> None:
         self.cronjobs = {c["metadata"]["name"]: c for c in cronjobs}
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, Any]] = []
+        self.hang = False
+        self.release = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -129,6 +139,9 @@ class FakeApiServer:
 
             def do_GET(self) -> None:
                 server.requests.append(("GET", self.path, None))
+                if server.hang:
+                    server.release.wait(60)
+                    return
                 prefix = f"/apis/batch/v1/namespaces/{NAMESPACE}/cronjobs/"
                 name = self.path.removeprefix(prefix)
                 if self.path.startswith(prefix) and name in server.cronjobs:
@@ -139,6 +152,10 @@ class FakeApiServer:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(("POST", self.path, body))
+                if self.path == f"/api/v1/namespaces/{NAMESPACE}/events":
+                    server.events.append(body)
+                    self.answer(201, body)
+                    return
                 if self.path != f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs":
                     self.answer(404, status(404, "NotFound", self.path))
                     return
@@ -181,6 +198,7 @@ def api_server() -> Iterator[FakeApiServer]:
     try:
         yield server
     finally:
+        server.release.set()
         server.httpd.shutdown()
         server.httpd.server_close()
         thread.join()
@@ -217,10 +235,10 @@ def test_the_same_upstream_version_twice_creates_one_job(
 ) -> None:
     monkeypatch.setenv(chaining.VIA_ENV, chaining.KUBERNETES)
     first = chaining.after_training(
-        ["batch-inference", "deployment"], UPSTREAM.run, "7", "production"
+        ["batch-inference", "deployment"], UPSTREAM.run, "7", "production", record=ignore
     )
     again = chaining.after_training(
-        ["batch-inference", "deployment"], UPSTREAM.run, "7", "production"
+        ["batch-inference", "deployment"], UPSTREAM.run, "7", "production", record=ignore
     )
     assert all(line.startswith("started ") for line in first), first
     assert all(line.startswith("already started ") for line in again), again
@@ -228,16 +246,32 @@ def test_the_same_upstream_version_twice_creates_one_job(
         chaining.start_name(job, Upstream("training", "7", UPSTREAM.run))
         for job in ("batch-inference", "deployment")
     )
-    # Nothing but what the Role handoff-chainer allows: get those CronJobs, create Jobs.
+    assert_the_role_allows(api_server)
+
+
+def assert_the_role_allows(api_server: FakeApiServer) -> None:
+    """Nothing but what the Role handoff-chainer allows: get those CronJobs, create Jobs and
+    Events."""
     role = find(render("dev"), "Role", "handoff-chainer")["rules"]
     readable = {
         name for rule in role if "get" in rule["verbs"] for name in rule.get("resourceNames", [])
+    }
+    creatable = {
+        (group, resource)
+        for rule in role
+        if "create" in rule["verbs"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    paths = {
+        ("batch", "jobs"): f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs",
+        ("", "events"): f"/api/v1/namespaces/{NAMESPACE}/events",
     }
     for method, path, _body in api_server.requests:
         if method == "GET":
             assert path.rsplit("/", 1)[1] in readable, path
         else:
-            assert (method, path) == ("POST", f"/apis/batch/v1/namespaces/{NAMESPACE}/jobs")
+            assert method == "POST" and path in {paths[c] for c in creatable}, (method, path)
 
 
 @pytest.mark.parametrize("version", supported_versions())
@@ -247,7 +281,7 @@ def test_the_request_body_the_client_sends_is_a_valid_job(
     launcher = KubernetesLauncher.from_environment()
     assert launcher.namespace == NAMESPACE
     upstream = Upstream("feature-engineering", "raw_2023", str(uuid.UUID(int=1)))
-    assert launcher.start(Start("training", upstream, PINS["training"])) is True
+    assert launcher.start(Start("training", upstream, PINS["training"])) is Outcome.STARTED
     [(_, _, body)] = [r for r in api_server.requests if r[0] == "POST"]
     kubernetes_validate.validate(body, version, strict=True)
     [container] = body["spec"]["template"]["spec"]["containers"]
@@ -260,7 +294,10 @@ def test_nothing_starts_after_a_non_promotion(
     api_server: FakeApiServer, kubeconfig: Path, monkeypatch
 ) -> None:
     monkeypatch.setenv(chaining.VIA_ENV, chaining.KUBERNETES)
-    assert chaining.after_training(["batch-inference"], UPSTREAM.run, "8", "staging") == []
+    assert (
+        chaining.after_training(["batch-inference"], UPSTREAM.run, "8", "staging", record=ignore)
+        == []
+    )
     assert api_server.requests == []
 
 
@@ -270,10 +307,78 @@ def test_a_missing_cronjob_is_reported_and_the_others_still_start(
     del api_server.cronjobs[JOBS["batch_inference"]]
     monkeypatch.setenv(chaining.VIA_ENV, chaining.KUBERNETES)
     lines = chaining.after_training(
-        ["batch-inference", "deployment"], UPSTREAM.run, "9", "production"
+        ["batch-inference", "deployment"], UPSTREAM.run, "9", "production", record=ignore
     )
-    assert lines[0].startswith("could not start batch-inference") and "404" in lines[0]
+    assert lines[0].startswith("failed: could not start batch-inference") and "404" in lines[0]
     assert lines[1].startswith("started deployment")
     assert [
         body["metadata"]["labels"]["app.kubernetes.io/name"] for body in api_server.jobs.values()
     ] == [JOBS["deployment"]]
+
+
+def test_a_suspended_cronjob_gets_no_chained_job_and_an_event_says_so(
+    api_server: FakeApiServer, kubeconfig: Path, monkeypatch
+) -> None:
+    """Suspending the downstream CronJob is the kill switch for chained starts too."""
+    api_server.cronjobs[JOBS["batch_inference"]]["spec"]["suspend"] = True
+    monkeypatch.setenv(chaining.VIA_ENV, chaining.KUBERNETES)
+    monkeypatch.setenv("HANDOFF_CHAIN_JOB", "handoff-training-29000000")
+    monkeypatch.setenv("HANDOFF_CHAIN_JOB_UID", str(uuid.UUID(int=3)))
+    lines = chaining.after_training(
+        ["batch-inference", "deployment"], UPSTREAM.run, "7", "production", record=ignore
+    )
+    assert lines[0].startswith("suspended: not starting batch-inference")
+    assert lines[1].startswith("started deployment")
+    assert [
+        j["metadata"]["labels"]["app.kubernetes.io/name"] for j in api_server.jobs.values()
+    ] == [JOBS["deployment"]]
+    [event] = api_server.events
+    assert event["reason"] == "ChainingSuspended" and event["type"] == "Normal"
+    assert event["involvedObject"] == {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "name": "handoff-training-29000000",
+        "namespace": NAMESPACE,
+        "uid": str(uuid.UUID(int=3)),
+    }
+    assert_the_role_allows(api_server)
+
+
+@pytest.mark.parametrize("version", supported_versions())
+def test_a_failed_start_is_a_valid_warning_event_on_the_upstreams_job(
+    api_server: FakeApiServer, kubeconfig: Path, monkeypatch, version: str
+) -> None:
+    del api_server.cronjobs[JOBS["deployment"]]
+    monkeypatch.setenv(chaining.VIA_ENV, chaining.KUBERNETES)
+    monkeypatch.setenv("HANDOFF_CHAIN_JOB", "handoff-training-29000000")
+    [line] = chaining.after_training(["deployment"], UPSTREAM.run, "7", "production", record=ignore)
+    [event] = api_server.events
+    kubernetes_validate.validate(event, version, strict=True)
+    assert event["type"] == "Warning" and event["reason"] == "ChainingFailed"
+    assert (
+        event["message"] == line and event["involvedObject"]["name"] == "handoff-training-29000000"
+    )
+    assert_the_role_allows(api_server)
+
+
+def test_a_blackholed_api_server_fails_the_start_not_the_upstream(
+    api_server: FakeApiServer, kubeconfig: Path, monkeypatch
+) -> None:
+    """Every call carries a timeout: the promotion's job ends with its starts failed."""
+    monkeypatch.setattr(chaining_kubernetes, "REQUEST_TIMEOUT", (1, 1))
+    monkeypatch.setenv(chaining.VIA_ENV, chaining.KUBERNETES)
+    api_server.hang = True
+    outcome: list[list[str]] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(
+            chaining.after_training(
+                ["batch-inference", "deployment"], UPSTREAM.run, "7", "production", record=ignore
+            )
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "a chaining call waited on a blackholed API server"
+    [lines] = outcome
+    assert all(line.startswith("failed: could not start") for line in lines), lines

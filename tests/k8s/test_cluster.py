@@ -124,7 +124,10 @@ def test_the_readme_walkthrough_runs_the_chain_through_events() -> None:
     run = training["metadata"]["annotations"]["handoff.dev/upstream-run"]
     upstream = chaining.Upstream("feature-engineering", version, run)
     pins = {"train_version": version, "test_version": version}
-    assert launcher.start(chaining.Start("training", upstream, pins)) is False
+    assert (
+        launcher.start(chaining.Start("training", upstream, pins))
+        is chaining.Outcome.ALREADY_STARTED
+    )
     assert len(jobs_started_by("feature-engineering")) == 1
 
     # The whole walkthrough again, in a row: every create is skipped, replaces or is new.

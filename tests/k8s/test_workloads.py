@@ -18,6 +18,7 @@ from .manifests import (
     BOOTSTRAP_ENV,
     CHAINING_ENV,
     CHAINING_JOBS,
+    CHAINING_UPSTREAM_ENV,
     CONNECTION_ENV,
     DEPLOYMENT_POLL_ENV,
     JOBS,
@@ -110,8 +111,8 @@ def test_every_cronjob_runs_alone_and_on_time(overlay: str) -> None:
 
 def test_dev_chain_is_started_by_hand_and_deployment_runs_every_five_minutes() -> None:
     objects = render("dev")
-    for job in ("feature_engineering", "training"):
-        assert find(objects, "CronJob", JOBS[job])["spec"].get("suspend") is True
+    # The head of the chain waits for a hand; training, a chained job, is never suspended.
+    assert find(objects, "CronJob", JOBS["feature_engineering"])["spec"].get("suspend") is True
     deployment = find(objects, "CronJob", JOBS["deployment"])["spec"]
     assert deployment["schedule"] == "*/5 * * * *"
     assert not deployment.get("suspend", False)
@@ -264,9 +265,22 @@ def test_the_chainer_may_only_read_the_downstream_cronjobs_and_create_jobs(overl
                 "verbs": ["get"],
             },
             {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["create"]},
+            # a failed or refused start is an Event on the upstream's Job
+            {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
         ],
         key=str,
     )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_job_the_chain_starts_is_suspended_by_the_manifests(overlay: str) -> None:
+    """Suspending a CronJob is the operator's kill switch: it stops chained starts too
+    (jobs/common/chaining/kubernetes.py). A chained job suspended by the manifests would never
+    run, so its schedule is on, and its fallback run finds the work done (training:
+    chaining.fallback_done)."""
+    objects = render(overlay)
+    for job in {j for jobs in CHAINING_JOBS.values() for j in jobs}:
+        assert not find(objects, "CronJob", JOBS[job])["spec"].get("suspend"), (overlay, job)
 
 
 # --- Serving -------------------------------------------------------------------------------------
@@ -373,6 +387,7 @@ def _allowed_env(container: dict[str, Any]) -> set[str]:
     keys = shipped_config_keys(job)
     extra = DEPLOYMENT_POLL_ENV if job == "deployment" else set()
     extra |= CHAINING_ENV if job in BATCH_JOBS else set()
+    extra |= CHAINING_UPSTREAM_ENV if job in CHAINING_JOBS else set()
     return CONNECTION_ENV | extra | {f"HANDOFF_{k.upper()}" for k in keys}
 
 

@@ -1,10 +1,11 @@
 """Event chaining: a job that has new work for the next jobs starts them, pinned to that work.
 
 Feature engineering that published a dataset version starts training on exactly that version;
-training that promoted a model version to production starts batch inference and deployment for
-exactly that model version. The hooks call ``start_next`` only after success (and, in training,
-only after a promotion), so nothing starts after a failure. Which jobs follow is each job's own
-``downstream`` setting.
+training that promoted a model version to production starts batch inference (on the partition
+the last run scored, resolved here once so that every shard of an Indexed Job scores the same
+one) and deployment for exactly that model version. The hooks call ``start_next`` only after
+success (and, in training, only after a promotion), so nothing starts after a failure. Which
+jobs follow is each job's own ``downstream`` setting.
 
 Every start has a name derived from the upstream job and version, so starting the same thing
 twice (a retried upstream, a repeated call) starts it once: in a cluster that name is the Job's
@@ -13,45 +14,72 @@ twice (a retried upstream, a repeated call) starts it once: in a cluster that na
 Where starts go is the environment's choice, ``HANDOFF_CHAIN_VIA``:
 
 - ``kubernetes``: create a Job from the downstream CronJob's ``jobTemplate`` through the
-  Kubernetes API (the pod's service account needs ``get`` on those CronJobs and ``create`` on
-  Jobs, nothing more); the CronJob's schedule stays as the fallback;
-- a directory: write one JSON event per start there; ``handoff chain`` runs each as its own
-  process;
+  Kubernetes API (``kubernetes.py``); a suspended CronJob gets none (the operator's kill
+  switch), and a failed or suspended start is an Event on the upstream's Job;
+- a directory: write one JSON event per start there (``events.py``); ``handoff chain`` runs
+  each as its own process;
 - unset: start nothing (a job run by hand) and say so.
+
+A start that fails never fails the upstream, whose work is done and recorded: it is one log
+line, an Event, and a count in the upstream run's metadata (``chaining``); the downstream
+CronJob's schedule is the fallback, and a scheduled training run whose datasets production was
+already trained on does nothing (``fallback_done``).
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import logging
 import os
-import re
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, BeforeValidator
 
+from jobs.common.chaining.events import EventLauncher, read_events
+from jobs.common.chaining.kubernetes import KubernetesLauncher
+from jobs.common.chaining.starts import (
+    CRONJOB_PREFIX,
+    FOLLOWERS,
+    LABEL,
+    Outcome,
+    Start,
+    Upstream,
+    cronjob_name,
+    job_from_cronjob,
+    start_name,
+)
+
+__all__ = [
+    "CRONJOB_PREFIX",
+    "FOLLOWERS",
+    "KUBERNETES",
+    "LABEL",
+    "METADATA_KEY",
+    "VIA_ENV",
+    "Downstream",
+    "EventLauncher",
+    "KubernetesLauncher",
+    "Launcher",
+    "Outcome",
+    "Start",
+    "Upstream",
+    "after_datasets",
+    "after_training",
+    "cronjob_name",
+    "fallback_done",
+    "job_from_cronjob",
+    "read_events",
+    "start_name",
+    "start_next",
+]
+
 log = logging.getLogger("handoff")
 
 VIA_ENV = "HANDOFF_CHAIN_VIA"
 KUBERNETES = "kubernetes"
-# Which jobs may follow which (dashed names, as in images and manifests).
-FOLLOWERS = {
-    "feature-engineering": ("training",),
-    "training": ("batch-inference", "deployment"),
-}
-CRONJOB_PREFIX = "handoff-"
-LABEL = "handoff.dev/"
-# A Job's name becomes the pods' job-name label value: at most 63 characters.
-MAX_NAME = 63
-# Where a pod's service account token says which namespace it runs in.
-SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+# The upstream run's metadata key for what became of its starts.
+METADATA_KEY = "chaining"
 
 
 def _split(value: object) -> object:
@@ -75,183 +103,20 @@ Downstream = Annotated[list[str], BeforeValidator(_split), AfterValidator(_known
 """The settings type of a job's ``downstream`` key: the jobs it starts when it has new work."""
 
 
-@dataclass(frozen=True)
-class Upstream:
-    """The run that has new work: its job, what it produced (version) and its pipeline run."""
-
-    job: str
-    version: str
-    run: str
-
-
-@dataclass(frozen=True)
-class Start:
-    """One downstream job to start, pinned (settings key -> value) to the upstream's work."""
-
-    job: str
-    upstream: Upstream
-    pins: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return start_name(self.job, self.upstream)
-
-    @property
-    def args(self) -> list[str]:
-        """The pins as the downstream job's own flags: ``--model-version 7``."""
-        return [arg for key, v in self.pins.items() for arg in ("--" + key.replace("_", "-"), v)]
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "name": self.name,
-                "job": self.job,
-                "upstream": vars(self.upstream),
-                "pins": dict(self.pins),
-                "created_ns": time.time_ns(),
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> Start:
-        data = json.loads(text)
-        return cls(data["job"], Upstream(**data["upstream"]), data["pins"])
-
-
-def cronjob_name(job: str) -> str:
-    return CRONJOB_PREFIX + job
-
-
-def start_name(job: str, upstream: Upstream) -> str:
-    """``handoff-training-raw-2023-1a2b3c4d``: the same upstream version, the same name."""
-    digest = hashlib.sha256(f"{upstream.job}\n{upstream.version}".encode()).hexdigest()[:8]
-    base = cronjob_name(job)
-    slug = re.sub(r"[^a-z0-9]+", "-", upstream.version.lower()).strip("-")
-    slug = slug[: MAX_NAME - len(base) - len(digest) - 2].strip("-")
-    return "-".join(part for part in (base, slug, digest) if part)
-
-
-def job_from_cronjob(cronjob: Mapping[str, Any], start: Start) -> dict[str, Any]:
-    """The Job ``kubectl create job --from=cronjob/...`` would make, named after the upstream
-    version, labelled with the upstream run and with the pins appended to the job's arguments.
-
-    The owner reference lets the Job go with its CronJob; it is not the controller reference, so
-    the CronJob controller neither adopts it nor warns about it, and no finalizer permission is
-    needed.
-    """
-    template = copy.deepcopy(dict(cronjob["spec"]["jobTemplate"]))
-    template_meta = template.get("metadata") or {}
-    upstream = start.upstream
-    labels = {
-        **(cronjob["metadata"].get("labels") or {}),
-        **(template_meta.get("labels") or {}),
-        LABEL + "upstream-job": upstream.job,
-    }
-    if _LABEL_VALUE.match(upstream.run) and len(upstream.run) <= MAX_NAME:
-        labels[LABEL + "upstream-run"] = upstream.run
-    annotations = {
-        **(template_meta.get("annotations") or {}),
-        LABEL + "upstream-job": upstream.job,
-        LABEL + "upstream-version": upstream.version,
-        LABEL + "upstream-run": upstream.run,
-        LABEL + "pinned": " ".join(start.args),
-    }
-    metadata: dict[str, Any] = {"name": start.name, "labels": labels, "annotations": annotations}
-    if cronjob["metadata"].get("namespace"):
-        metadata["namespace"] = cronjob["metadata"]["namespace"]
-    if cronjob["metadata"].get("uid"):
-        metadata["ownerReferences"] = [
-            {
-                "apiVersion": "batch/v1",
-                "kind": "CronJob",
-                "name": cronjob["metadata"]["name"],
-                "uid": cronjob["metadata"]["uid"],
-            }
-        ]
-    spec = template["spec"]
-    containers = spec["template"]["spec"]["containers"]
-    [container] = [c for c in containers if c["name"] == "job"] or containers[:1]
-    container["args"] = [*container.get("args", []), *start.args]
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec}
-
-
 class Launcher(Protocol):
-    def start(self, start: Start) -> bool:
-        """Start it; False when it had already been started."""
+    def start(self, start: Start) -> Outcome:
+        """Start it, or say why not (already started, suspended); raise when it failed."""
         ...
 
     def where(self) -> str: ...
 
-
-class KubernetesLauncher:
-    """Jobs from CronJob templates, through the official client."""
-
-    def __init__(self, api_client: Any, namespace: str) -> None:
-        self.api_client = api_client
-        self.namespace = namespace
-
-    @classmethod
-    def from_environment(cls) -> KubernetesLauncher:
-        """In a pod: its service account and namespace. Elsewhere: the kubeconfig's context."""
-        from kubernetes import client, config
-
-        if os.environ.get("KUBERNETES_SERVICE_HOST"):
-            config.load_incluster_config()
-            namespace = SERVICE_ACCOUNT_NAMESPACE.read_text().strip()
-        else:
-            # Read now: the client reads KUBECONFIG once, when it is imported.
-            kubeconfig = os.environ.get("KUBECONFIG")
-            config.load_kube_config(config_file=kubeconfig)
-            _, active = config.list_kube_config_contexts(config_file=kubeconfig)
-            namespace = active["context"].get("namespace") or "default"
-        return cls(client.ApiClient(), namespace)
-
-    def where(self) -> str:
-        return f"namespace {self.namespace}"
-
-    def start(self, start: Start) -> bool:
-        from kubernetes import client
-        from kubernetes.client.exceptions import ApiException
-
-        batch = client.BatchV1Api(self.api_client)
-        # The raw object, not the client's model of it: a field the client does not know yet
-        # must still reach the Job.
-        response = batch.read_namespaced_cron_job(
-            cronjob_name(start.job), self.namespace, _preload_content=False
-        )
-        body = job_from_cronjob(json.loads(response.data), start)
-        try:
-            batch.create_namespaced_job(self.namespace, body)
-        except ApiException as err:
-            if err.status == 409:  # AlreadyExists: this upstream version already started it
-                return False
-            raise
-        return True
+    def report(self, start: Start, outcome: Outcome, line: str) -> None:
+        """Tell the platform about a start that failed or was refused (best effort)."""
+        ...
 
 
-class EventLauncher:
-    """One JSON file per start in a directory, for ``handoff chain`` to run as processes."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def where(self) -> str:
-        return f"events in {self.directory}"
-
-    def start(self, start: Start) -> bool:
-        try:
-            with open(self.directory / f"{start.name}.json", "x") as event:
-                event.write(start.to_json())
-        except FileExistsError:
-            return False
-        return True
-
-
-def read_events(directory: Path) -> list[Start]:
-    """The starts written to ``directory``, oldest first."""
-    found = [json.loads(p.read_text()) | {"text": p.read_text()} for p in directory.glob("*.json")]
-    found.sort(key=lambda e: (e["created_ns"], e["name"]))
-    return [Start.from_json(e["text"]) for e in found]
+Record = Callable[[Upstream, Mapping[str, str]], None]
+"""Keeps what became of each start (job -> outcome line) with the upstream run."""
 
 
 def launcher_from_environment() -> Launcher | None:
@@ -263,10 +128,29 @@ def launcher_from_environment() -> Launcher | None:
     return EventLauncher(Path(via))
 
 
+def record_on_run(upstream: Upstream, outcomes: Mapping[str, str]) -> None:
+    """The outcomes and the number of failed starts, as metadata of the upstream pipeline run
+    (the dashboard and ``handoff status`` show it; a failure count above 0 is worth an alert)."""
+    from zenml import log_metadata
+
+    failures = sum(1 for line in outcomes.values() if line.startswith(Outcome.FAILED.value))
+    log_metadata(
+        metadata={METADATA_KEY: {"starts": dict(outcomes), "failures": failures}},
+        run_id_name_or_prefix=upstream.run,
+    )
+
+
 def start_next(
-    downstream: Sequence[str], upstream: Upstream, launcher: Launcher | None = None, **pins: str
+    downstream: Sequence[str],
+    upstream: Upstream,
+    launcher: Launcher | None = None,
+    *,
+    record: Record | None = None,
+    pins_by_job: Mapping[str, Mapping[str, str]] | None = None,
+    **pins: str,
 ) -> list[str]:
-    """Start each downstream job pinned to ``pins``; one line per job, also printed.
+    """Start each downstream job pinned to ``pins`` (plus its own ``pins_by_job``); one line per
+    job, also printed or logged, and the outcomes recorded with the upstream run.
 
     A job that cannot be started is reported, not raised: the upstream's own work is done and
     recorded, a retry of it would redo that work, and the downstream CronJob's schedule is the
@@ -274,48 +158,157 @@ def start_next(
     """
     if not downstream:
         return []
-    launcher = launcher or launcher_from_environment()
+    try:
+        launcher = launcher or launcher_from_environment()
+    except Exception as err:  # e.g. no usable kubeconfig: the same as a failed start, see above
+        log.debug("no launcher", exc_info=True)
+        lines = {job: _failed(job, upstream, err) for job in downstream}
+        _keep(record, upstream, lines)
+        return list(lines.values())
     if launcher is None:
         line = f"chaining is off ({VIA_ENV} unset): not starting {', '.join(downstream)}"
         log.info(line)
         return [line]
-    lines = []
+    lines = {}
     for job in downstream:
-        start = Start(job, upstream, dict(pins))
-        what = f"{job} for {upstream.job} version {upstream.version}"
-        try:
-            started = launcher.start(start)
-        except Exception as err:  # any failure to start is reported, see above
-            log.debug("starting %s failed", start.name, exc_info=True)
-            line = (
-                f"could not start {what} ({type(err).__name__}: {err}); the schedule of "
-                f"{cronjob_name(job)} is the fallback"
-            )
-            log.error(line)
-        else:
-            done = "started" if started else "already started"
-            line = f"{done} {what} as {start.name} ({launcher.where()}): {' '.join(start.args)}"
-            print(line, flush=True)
-        lines.append(line)
-    return lines
+        start = Start(job, upstream, {**pins, **(pins_by_job or {}).get(job, {})})
+        outcome, lines[job] = _start(launcher, start)
+        if outcome in (Outcome.FAILED, Outcome.SUSPENDED):
+            try:
+                launcher.report(start, outcome, lines[job])
+            except Exception as err:  # noqa: BLE001 - the line is said either way
+                log.warning("could not report %s of %s: %s", outcome.value, start.name, err)
+    _keep(record, upstream, lines)
+    return list(lines.values())
+
+
+def _start(launcher: Launcher, start: Start) -> tuple[Outcome, str]:
+    try:
+        outcome = launcher.start(start)
+    except Exception as err:  # any failure to start is reported, see start_next
+        log.debug("starting %s failed", start.name, exc_info=True)
+        return Outcome.FAILED, _failed(start.job, start.upstream, err)
+    what = f"{start.job} for {start.upstream.job} version {start.upstream.version}"
+    if outcome is Outcome.SUSPENDED:
+        line = (
+            f"suspended: not starting {what}: {cronjob_name(start.job)} is suspended (resume "
+            "it to let chained starts through)"
+        )
+        log.warning(line)
+        return outcome, line
+    line = f"{outcome.value} {what} as {start.name} ({launcher.where()}): {' '.join(start.args)}"
+    print(line, flush=True)
+    return outcome, line
+
+
+def _failed(job: str, upstream: Upstream, err: Exception) -> str:
+    line = (
+        f"{Outcome.FAILED.value}: could not start {job} for {upstream.job} version "
+        f"{upstream.version} ({type(err).__name__}: {err}); the schedule of {cronjob_name(job)} "
+        "is the fallback"
+    )
+    log.error(line)
+    return line
+
+
+def _keep(record: Record | None, upstream: Upstream, lines: Mapping[str, str]) -> None:
+    try:
+        (record or record_on_run)(upstream, lines)
+    except Exception as err:  # noqa: BLE001 - the lines were said; the run's work stays done
+        log.warning("could not record the chained starts on run %s: %s", upstream.run, err)
 
 
 # --- The hooks the jobs call (one line each) ---------------------------------------------------
 
 
-def after_datasets(downstream: Sequence[str], run: str, train: str, test: str) -> list[str]:
+def after_datasets(
+    downstream: Sequence[str], run: str, train: str, test: str, *, record: Record | None = None
+) -> list[str]:
     """Feature engineering published ``train`` and ``test``: train on exactly those."""
     upstream = Upstream("feature-engineering", train, run)
-    return start_next(downstream, upstream, train_version=train, test_version=test)
+    return start_next(downstream, upstream, record=record, train_version=train, test_version=test)
 
 
-def after_training(downstream: Sequence[str], run: str, version: str, stage: str) -> list[str]:
-    """Training finished with model ``version`` in ``stage``: only a promotion starts anything."""
+def after_training(
+    downstream: Sequence[str],
+    run: str,
+    version: str,
+    stage: str,
+    *,
+    predictions: str | None = None,
+    record: Record | None = None,
+) -> list[str]:
+    """Training finished with model ``version`` in ``stage``: only a promotion starts anything.
+
+    With ``predictions`` (batch inference's predictions artifact), batch inference is pinned to
+    the partition its newest predictions are of, resolved once here: each shard of an Indexed
+    Job resolving "the newest" itself could pick another one if a commit came between their
+    starts. No partition scored yet: batch inference is not started (its schedule scores the
+    next one).
+    """
     if stage != "production":
         if downstream:
             print(f"not starting {', '.join(downstream)}: version {version} is in {stage}")
         return []
-    return start_next(downstream, Upstream("training", version, run), model_version=version)
+    by_job: dict[str, dict[str, str]] = {}
+    if predictions and "batch-inference" in downstream:
+        partition = newest_scored_partition(predictions)
+        if partition is None:
+            print(
+                "not starting batch-inference: no partition has been scored yet; its schedule "
+                "scores the next one"
+            )
+            downstream = [job for job in downstream if job != "batch-inference"]
+        else:
+            by_job["batch-inference"] = {"partition": partition}
+    upstream = Upstream("training", version, run)
+    return start_next(
+        downstream, upstream, record=record, pins_by_job=by_job, model_version=version
+    )
+
+
+def newest_scored_partition(predictions: str) -> str | None:
+    """The partition of the newest registered predictions, if any."""
+    from zenml.client import Client
+
+    found = Client().list_artifact_versions(
+        artifact=predictions, sort_by="desc:created", size=1, hydrate=True
+    )
+    partition = found.items[0].run_metadata.get("partition") if found.items else None
+    return None if partition is None else str(partition)
+
+
+def redundant_training(
+    production: Mapping[str, Any] | None, training: Mapping[str, str], testing: Mapping[str, str]
+) -> bool:
+    """Production (its run metadata) was trained and tested on exactly these dataset versions."""
+    datasets = (production or {}).get("datasets") or {}
+    return datasets.get("training") == dict(training) and datasets.get("testing") == dict(testing)
+
+
+def fallback_done(
+    model_name: str, training: Mapping[str, str], testing: Mapping[str, str], pinned: bool
+) -> str | None:
+    """Why an unpinned training run (training's schedule, the fallback) has nothing to do, or
+    None: feature engineering's chained start already trained production on these datasets.
+    Without this, the night feature engineering starts training, the schedule trains again on
+    the same datasets and, ties promoting, rolls out an identical version. A pinned run (a
+    chained start, or ``--train-version`` by hand) always trains."""
+    if pinned:
+        return None
+    from jobs.common.store.model_registry import production_version
+
+    production = production_version(model_name)
+    if production is None or not redundant_training(
+        dict(production.run_metadata), training, testing
+    ):
+        return None
+    return (
+        f"{model_name} version {production.number} (production) was trained on "
+        f"{training['name']}:{training['version']} and tested on "
+        f"{testing['name']}:{testing['version']} already; nothing to do (pass --train-version "
+        "to train on them again)"
+    )
 
 
 def production_to_deploy(

@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from jobs.common import chaining
-from jobs.common.chaining import EventLauncher, Start, Upstream
+from jobs.common.chaining import EventLauncher, Outcome, Start, Upstream
 
 FE = Upstream("feature-engineering", "raw_2023", "0b6e9a52-4f43-4c55-9d0b-1d2f6b3c1a77")
 TRAINING = Upstream("training", "7", "run-7")
@@ -111,24 +111,41 @@ def test_downstream_setting_refuses_a_job_that_cannot_be_started() -> None:
 def test_events_start_each_upstream_version_once(tmp_path: Path) -> None:
     launcher = EventLauncher(tmp_path)
     first = Start("training", FE, {"train_version": "raw_2023", "test_version": "raw_2023"})
-    assert launcher.start(first) is True
-    assert launcher.start(Start("training", FE, {"train_version": "x"})) is False
+    assert launcher.start(first) is Outcome.STARTED
+    assert launcher.start(Start("training", FE, {"train_version": "x"})) is Outcome.ALREADY_STARTED
     later = Start("training", Upstream(FE.job, "raw_2024", "r2"), {"train_version": "raw_2024"})
-    assert launcher.start(later) is True
+    assert launcher.start(later) is Outcome.STARTED
     events = chaining.read_events(tmp_path)
     assert [e.name for e in events] == [first.name, later.name]
     assert events[0].args == ["--train-version", "raw_2023", "--test-version", "raw_2023"]
     assert events[0].upstream == FE
 
 
+class Outcomes:
+    """A ``record`` for start_next: what each call recorded, without a ZenML store."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Upstream, dict[str, str]]] = []
+
+    def __call__(self, upstream: Upstream, outcomes) -> None:
+        self.calls.append((upstream, dict(outcomes)))
+
+
 def test_start_next_goes_where_the_environment_says(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv(chaining.VIA_ENV, str(tmp_path))
-    lines = chaining.start_next(["batch-inference", "deployment"], TRAINING, model_version="7")
+    record = Outcomes()
+    lines = chaining.start_next(
+        ["batch-inference", "deployment"], TRAINING, record=record, model_version="7"
+    )
     assert [e.job for e in chaining.read_events(tmp_path)] == ["batch-inference", "deployment"]
     assert all(line.startswith("started ") for line in lines)
-    again = chaining.start_next(["batch-inference"], TRAINING, model_version="7")
+    again = chaining.start_next(["batch-inference"], TRAINING, record=record, model_version="7")
     assert again[0].startswith("already started ")
     assert len(chaining.read_events(tmp_path)) == 2
+    assert [outcomes for _, outcomes in record.calls] == [
+        {"batch-inference": lines[0], "deployment": lines[1]},
+        {"batch-inference": again[0]},
+    ]
 
 
 def test_start_next_starts_nothing_when_chaining_is_off(monkeypatch) -> None:
@@ -138,15 +155,120 @@ def test_start_next_starts_nothing_when_chaining_is_off(monkeypatch) -> None:
     assert chaining.start_next([], FE) == []
 
 
-def test_a_start_that_fails_is_reported_and_the_others_still_start(tmp_path: Path) -> None:
-    class Flaky(EventLauncher):
-        def start(self, start: Start) -> bool:
-            if start.job == "batch-inference":
-                raise ConnectionError("api server unreachable")
-            return super().start(start)
+class Flaky(EventLauncher):
+    """Events, except that batch inference cannot be started; remembers what it reported."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.reported: list[tuple[str, Outcome]] = []
+
+    def start(self, start: Start) -> Outcome:
+        if start.job == "batch-inference":
+            raise ConnectionError("api server unreachable")
+        return super().start(start)
+
+    def report(self, start: Start, outcome: Outcome, line: str) -> None:
+        self.reported.append((start.job, outcome))
+
+
+def test_a_start_that_fails_is_reported_counted_and_the_others_still_start(
+    tmp_path: Path,
+) -> None:
+    launcher, record = Flaky(tmp_path), Outcomes()
+    lines = chaining.start_next(
+        ["batch-inference", "deployment"], TRAINING, launcher, record=record, model_version="7"
+    )
+    assert (
+        lines[0].startswith("failed: could not start batch-inference") and "unreachable" in lines[0]
+    )
+    assert [e.job for e in chaining.read_events(tmp_path)] == ["deployment"]
+    assert launcher.reported == [("batch-inference", Outcome.FAILED)]
+    [(upstream, outcomes)] = record.calls
+    assert upstream == TRAINING and outcomes["batch-inference"] == lines[0]
+
+
+def test_neither_a_report_nor_the_record_that_fails_fails_the_upstream(tmp_path: Path) -> None:
+    class Mute(Flaky):
+        def report(self, start: Start, outcome: Outcome, line: str) -> None:
+            raise TimeoutError("api server blackholed")
+
+    def record(upstream: Upstream, outcomes) -> None:
+        raise ConnectionError("zenml server down")
 
     lines = chaining.start_next(
-        ["batch-inference", "deployment"], TRAINING, Flaky(tmp_path), model_version="7"
+        ["batch-inference", "deployment"],
+        TRAINING,
+        Mute(tmp_path),
+        record=record,
+        model_version="7",
     )
-    assert "could not start batch-inference" in lines[0] and "unreachable" in lines[0]
+    assert lines[0].startswith("failed: ") and lines[1].startswith("started deployment")
+
+
+def test_no_usable_launcher_is_a_failed_start_not_a_failed_upstream(monkeypatch) -> None:
+    """In a pod whose Kubernetes configuration cannot be loaded, the promotion stays done."""
+    monkeypatch.setenv(chaining.VIA_ENV, chaining.KUBERNETES)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "")
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+    record = Outcomes()
+    lines = chaining.after_training(
+        ["batch-inference", "deployment"], TRAINING.run, "7", "production", record=record
+    )
+    assert len(lines) == 2 and all(line.startswith("failed: could not start") for line in lines)
+    assert list(record.calls[0][1]) == ["batch-inference", "deployment"]
+
+
+def promote_with_predictions() -> list[str]:
+    """Training promoted version 7 and knows batch inference's predictions artifact."""
+    return chaining.after_training(
+        ["batch-inference", "deployment"],
+        TRAINING.run,
+        "7",
+        "production",
+        predictions="iris_predictions",
+        record=Outcomes(),
+    )
+
+
+def test_batch_inference_is_pinned_to_one_partition_and_deployment_is_not(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Each shard of a chained Indexed Job scores the partition resolved once, here."""
+    asked = []
+    monkeypatch.setattr(
+        chaining, "newest_scored_partition", lambda name: asked.append(name) or "2026-11-25"
+    )
+    monkeypatch.setenv(chaining.VIA_ENV, str(tmp_path))
+    promote_with_predictions()
+    args = {e.job: e.args for e in chaining.read_events(tmp_path)}
+    assert args == {
+        "batch-inference": ["--model-version", "7", "--partition", "2026-11-25"],
+        "deployment": ["--model-version", "7"],
+    }
+    assert asked == ["iris_predictions"]
+
+
+def test_no_scored_partition_yet_starts_no_batch_inference(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(chaining, "newest_scored_partition", lambda name: None)
+    monkeypatch.setenv(chaining.VIA_ENV, str(tmp_path))
+    promote_with_predictions()
     assert [e.job for e in chaining.read_events(tmp_path)] == ["deployment"]
+
+
+TRAIN = {"name": "iris_training_dataset", "version": "4"}
+TEST = {"name": "iris_testing_dataset", "version": "4"}
+
+
+def test_training_on_the_datasets_production_was_trained_on_is_redundant() -> None:
+    production = {"datasets": {"training": TRAIN, "testing": TEST}, "metrics": {}}
+    assert chaining.redundant_training(production, TRAIN, TEST)
+    assert not chaining.redundant_training(production, {**TRAIN, "version": "5"}, TEST)
+    assert not chaining.redundant_training(production, TRAIN, {**TEST, "version": "5"})
+    assert not chaining.redundant_training(None, TRAIN, TEST)
+    assert not chaining.redundant_training({}, TRAIN, TEST)
+
+
+def test_a_pinned_training_run_is_never_a_redundant_fallback() -> None:
+    """A chained start (or --train-version by hand) trains whatever production was trained on;
+    no store is asked."""
+    assert chaining.fallback_done("iris_classifier", TRAIN, TEST, pinned=True) is None
