@@ -16,7 +16,8 @@ def run(settings: Settings) -> int:
     from jobs.serving.app import create_app
 
     app = create_app(
-        lambda: model.load(settings.model_name, settings.model_version, settings.model_artifact)
+        lambda: model.load(settings.model_name, settings.model_version, settings.model_artifact),
+        load_deadline_s=settings.load_deadline_s,
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
