@@ -18,6 +18,10 @@ CLUSTER_SCOPED = {
     "ClusterRoleBinding",
     "PersistentVolume",
     "StorageClass",
+    # kustomize v5.5 does not know these are cluster-scoped and gives them the overlay's
+    # namespace, which the API server drops on create
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
 }
 
 
