@@ -7,7 +7,8 @@
 - command and args: Kubernetes semantics (command replaces the ENTRYPOINT, args the CMD), with
   ``$(VAR)`` references expanded from the container's environment as the kubelet does;
 - envFrom, then env (later entries win): literal values and configMapKeyRef/secretKeyRef,
-  resolved from the ConfigMaps and Secrets handed in; a missing ConfigMap, Secret or key that is
+  resolved from the ConfigMaps and Secrets handed in, resourceFieldRef from the container's own
+  resources; a missing ConfigMap, Secret or key that is
   not ``optional`` raises `MissingReference` (the pod would never start);
 - volumes: configMap and secret volumes become read-only bind mounts of a directory
   `write_volumes` fills with their files (``items`` and ``subPath`` respected); emptyDirs become
@@ -290,11 +291,27 @@ def resolve_env(
             if label is None:
                 raise UnsupportedSpec(f"{where} env {name}: fieldRef {path}")
             value = (pod_labels or {}).get(label[1], "")
+        elif "resourceFieldRef" in source:
+            value = _resource_field(container, source["resourceFieldRef"], f"{where} env {name}")
         else:
             raise UnsupportedSpec(f"{where} env {name}: valueFrom {sorted(source)}")
         if value is not None:
             env[name] = str(value)
     return env
+
+
+def _resource_field(container: Mapping[str, Any], ref: Mapping[str, Any], where: str) -> str:
+    """The downward API's resourceFieldRef as the kubelet fills it: the container's own request
+    or limit divided by ``divisor`` and rounded up (a limit left unset would be the node's
+    allocatable, which this runner does not know)."""
+    if ref.get("containerName", container.get("name")) != container.get("name"):
+        raise UnsupportedSpec(f"{where}: resourceFieldRef of another container")
+    part, _, resource = str(ref["resource"]).partition(".")
+    given = container.get("resources", {}).get(part, {}).get(resource)
+    if given is None:
+        raise UnsupportedSpec(f"{where}: {ref['resource']} is not set (node allocatable)")
+    ratio = quantity(given) / quantity(ref.get("divisor", "1"))
+    return str(int(ratio.to_integral_value(rounding="ROUND_CEILING")))
 
 
 def _security(pod_spec: Mapping[str, Any], container: Mapping[str, Any]) -> dict[str, Any]:

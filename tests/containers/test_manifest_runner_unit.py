@@ -11,6 +11,7 @@ from tests.containers import manifest_runner as mr
 from tests.harness.jobs import JOBS
 from tests.k8s.manifests import (
     CONNECTION_ENV,
+    THREAD_ENV,
     find,
     generated,
     pod_templates,
@@ -80,7 +81,7 @@ def test_every_project_workload_maps_to_a_restricted_docker_run(objects, configm
     assert option_values(args, "--cpus") == ["1"]
     (memory,) = option_values(args, "--memory")
     assert option_values(args, "--memory-swap") == [memory]
-    assert int(memory) in {1536 * 2**20, 1024 * 2**20}
+    assert int(memory) in {2048 * 2**20, 1536 * 2**20, 1024 * 2**20}
 
     # The emptyDirs are writable tmpfs at their mount paths, the config is read-only.
     tmpfs = dict(value.split(":", 1) for value in option_values(args, "--tmpfs"))
@@ -98,7 +99,12 @@ def test_every_project_workload_maps_to_a_restricted_docker_run(objects, configm
     assert {item["name"] for item in container["env"]} <= set(env)
     assert CONNECTION_ENV - {"ZENML_ANALYTICS_OPT_IN"} <= set(env)
     assert env["ZENML_STORE_URL"] == STORE_URL
-    assert env["ZENML_STORE_API_KEY"] == "test-api-key"
+    # One key per workload class: the endpoint's own, the jobs' for every job.
+    key = "handoff-zenml-serving" if kind == "Deployment" else "handoff-zenml"
+    assert env["ZENML_STORE_API_KEY"] == SECRETS[key]["api-key"]
+    # Thread pools sized by the CPU limit (1), as the kubelet's downward API fills them.
+    if name != "handoff-stack-bootstrap":
+        assert {env[var] for var in THREAD_ENV} == {"1"}
     assert env["ZENML_CONFIG_PATH"] == "/zenml-config"
     assert env["HANDOFF_STACK"] == "handoff"
 

@@ -55,6 +55,9 @@ CHAINING_JOBS = {
     "feature_engineering": ["training"],
     "training": ["batch_inference", "deployment"],
 }
+# Set on every job and the endpoint from the container's CPU limit (resourceFieldRef): read by
+# BLAS, OpenMP (scikit-learn, pyarrow) and joblib, which otherwise size their pools to the node.
+THREAD_ENV = {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LOKY_MAX_CPU_COUNT"}
 # Set on the deployment CronJob only: its scheduled poll has nothing to do before a promotion.
 DEPLOYMENT_POLL_ENV = {"HANDOFF_IDLE_WITHOUT_PRODUCTION"}
 # Secrets the pods reference, with the keys the contract gives them.

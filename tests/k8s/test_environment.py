@@ -18,6 +18,7 @@ from tests.k8s.manifests import (
     CHAINING_JOBS,
     CHAINING_UPSTREAM_ENV,
     REPO,
+    THREAD_ENV,
     handoff_containers,
     is_bootstrap,
     overlays,
@@ -34,6 +35,8 @@ READ_BY_ZENML = {
     "ZENML_CONFIG_PATH",
     "ZENML_ANALYTICS_OPT_IN",
 }
+# Read by the libraries the jobs load (BLAS, OpenMP, joblib), sized from the CPU limit.
+READ_BY_LIBRARIES = THREAD_ENV
 # Read by our code but meaningful only outside a pod, each with its reason.
 NOT_FOR_PODS = {
     "USER": "names the person in `handoff promote`/`rollback` records; a CLI-only nicety",
@@ -118,7 +121,7 @@ def test_every_variable_the_code_reads_is_provided(overlay: str) -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_variable_the_manifests_set_is_used(overlay: str) -> None:
-    used_anywhere = read_by_code() | READ_BY_ZENML
+    used_anywhere = read_by_code() | READ_BY_ZENML | READ_BY_LIBRARIES
     problems = []
     for obj, _, container in handoff_containers(render(overlay)):
         env = {e["name"] for e in container.get("env", [])}

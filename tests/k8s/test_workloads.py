@@ -26,6 +26,7 @@ from .manifests import (
     NAMESPACE,
     REQUIRED_ENV,
     SECRET_KEYS,
+    THREAD_ENV,
     containers,
     find,
     generated,
@@ -388,7 +389,7 @@ def _allowed_env(container: dict[str, Any]) -> set[str]:
     extra = DEPLOYMENT_POLL_ENV if job == "deployment" else set()
     extra |= CHAINING_ENV if job in BATCH_JOBS else set()
     extra |= CHAINING_UPSTREAM_ENV if job in CHAINING_JOBS else set()
-    return CONNECTION_ENV | extra | {f"HANDOFF_{k.upper()}" for k in keys}
+    return CONNECTION_ENV | THREAD_ENV | extra | {f"HANDOFF_{k.upper()}" for k in keys}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -452,3 +453,49 @@ def test_every_pod_knows_its_zenml_server(overlay: str) -> None:
     host = url.split("//", 1)[1].split("/", 1)[0].split(":")[0]
     if "." not in host:  # an in-cluster Service: it must be part of the render
         find(objects, "Service", host)
+
+
+# --- Resources -----------------------------------------------------------------------------------
+
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+
+
+def _bytes(quantity: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)(Ki|Mi|Gi)", quantity).groups()  # type: ignore[union-attr]
+    return int(number) * _UNITS[unit]
+
+
+# Peak RSS `make bench` measured (docs/performance.md): feature engineering of 1 M rows, training
+# on 800 k rows.
+MEASURED_PEAK_BYTES = {"feature_engineering": 1227 * 10**6, "training": 1078 * 10**6}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_feature_engineering_and_training_request_their_measured_peak_memory(overlay: str) -> None:
+    """A request below the peak lets the scheduler place the pod where it gets OOM-killed or
+    evicted first; 20 % headroom at least, and the limit above the request."""
+    objects = render(overlay)
+    for job, peak in MEASURED_PEAK_BYTES.items():
+        [(_o, _t, container)] = [
+            h for h in handoff_containers(objects) if h[0]["metadata"]["name"] == JOBS[job]
+        ]
+        resources = container["resources"]
+        request = _bytes(resources["requests"]["memory"])
+        limit = _bytes(resources["limits"]["memory"])
+        assert request >= 1.2 * peak, (job, resources)
+        assert limit > request, (job, resources)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_thread_pools_are_sized_by_the_cpu_limit(overlay: str) -> None:
+    for obj, _template, container in handoff_containers(render(overlay)):
+        if is_bootstrap(container):
+            continue
+        where = f"{_name(obj)} container {container['name']}"
+        env = {e["name"]: e for e in container.get("env", [])}
+        for name in THREAD_ENV:
+            assert env.get(name, {}).get("valueFrom", {}).get("resourceFieldRef") == {
+                "resource": "limits.cpu",
+                "divisor": "1",
+            }, f"{where}: {name}"
+        assert container["resources"]["limits"]["cpu"], where
