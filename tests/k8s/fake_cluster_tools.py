@@ -1,11 +1,13 @@
-"""Stand-ins for `kubectl` and the ZenML server's `zenml` CLI, enough to run
-scripts/zenml-api-keys.sh on this machine: state in a directory, every call's argv logged."""
+"""Stand-ins for `kubectl` and the ZenML server's `zenml` CLI, enough to run the walkthrough's
+scripts (zenml-api-keys.sh, dev-secrets.sh) on this machine: state in a directory (a Secret is a
+JSON file of its keys' values), every call's argv logged."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -30,15 +32,17 @@ if args[0] == "get":
     sys.exit(1)  # no serving Deployment in this stand-in
 if args[:3] == ["create", "secret", "generic"]:
     assert "--dry-run=client" in args and "yaml" in args, args
-    [source] = [a.split("=", 2)[2] for a in args if a.startswith("--from-file=api-key=")]
-    value = base64.b64encode(Path(source).read_bytes()).decode()
-    print(json.dumps({{"kind": "Secret", "metadata": {{"name": args[3]}},
-                      "data": {{"api-key": value}}}}))
+    data = {{}}
+    for arg in args:
+        if arg.startswith("--from-file="):
+            key, source = arg.removeprefix("--from-file=").split("=", 1)
+            data[key] = base64.b64encode(Path(source).read_bytes()).decode()
+    print(json.dumps({{"kind": "Secret", "metadata": {{"name": args[3]}}, "data": data}}))
     sys.exit(0)
 if args[0] == "apply":
     secret = json.loads(sys.stdin.read())
-    (secrets / secret["metadata"]["name"]).write_text(
-        base64.b64decode(secret["data"]["api-key"]).decode())
+    data = {{k: base64.b64decode(v).decode() for k, v in secret["data"].items()}}
+    (secrets / secret["metadata"]["name"]).write_text(json.dumps(data))
     sys.exit(0)
 sys.exit(f"fake kubectl: unexpected {{args}}")
 """
@@ -87,3 +91,25 @@ def argv_log(state: Path) -> list[list[str]]:
 
 def environment(bin_dir: Path, state: Path) -> dict[str, str]:
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_STATE": str(state)}
+
+
+def secrets(state: Path) -> dict[str, dict[str, str]]:
+    """The Secrets the stand-in cluster holds: name -> key -> value."""
+    folder = state / "secrets"
+    return {p.name: json.loads(p.read_text()) for p in folder.iterdir()} if folder.exists() else {}
+
+
+def run(script: Path, state: Path) -> str:
+    """``bash script`` with the stand-ins first on PATH (installed beside ``state``); its stdout."""
+    bin_dir = state.parent / "bin"
+    install(bin_dir)
+    proc = subprocess.run(
+        ["bash", str(script)],
+        env=environment(bin_dir, state),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout

@@ -5,7 +5,6 @@ argument of a command."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,25 +21,15 @@ ACCOUNTS = {"handoff-zenml": "handoff-jobs", "handoff-zenml-serving": "handoff-s
 def cluster(tmp_path: Path) -> Path:
     state = tmp_path / "state"
     state.mkdir()
-    fake.install(tmp_path / "bin")
     return state
 
 
 def run(state: Path) -> str:
-    proc = subprocess.run(
-        ["bash", str(SCRIPT)],
-        env=fake.environment(state.parent / "bin", state),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
+    return fake.run(SCRIPT, state)
 
 
 def secrets(state: Path) -> dict[str, str]:
-    return {p.name: p.read_text() for p in (state / "secrets").iterdir()}
+    return {name: data["api-key"] for name, data in fake.secrets(state).items()}
 
 
 def keys(state: Path) -> dict[str, str]:

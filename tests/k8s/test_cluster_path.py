@@ -75,9 +75,14 @@ def test_skaffold_applies_the_namespace_and_volumes_outside_its_manifests() -> N
     assert hooks == [
         ["kubectl", "apply", "-k", "k8s/namespace"],
         ["kubectl", "apply", "-k", "k8s/platform/volumes"],
+        ["bash", "scripts/dev-secrets.sh"],
     ]
     [prod] = [p for p in config["profiles"] if p["name"] == "prod"]
-    assert prod["patches"] == [{"op": "remove", "path": "/deploy/kubectl/hooks/before/1"}]
+    # prod has no in-cluster platform: the last two go, the later first (indexes shift)
+    assert prod["patches"] == [
+        {"op": "remove", "path": "/deploy/kubectl/hooks/before/2"},
+        {"op": "remove", "path": "/deploy/kubectl/hooks/before/1"},
+    ]
 
 
 @pytest.mark.parametrize("overlay", overlays())

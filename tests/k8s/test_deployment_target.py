@@ -32,12 +32,24 @@ from .manifests import K8S, find, kubectl, overlays, render
 CLUSTER_CONFIG = K8S / "base" / "config" / "deployment.yaml"
 
 
-def cluster_settings() -> Settings:
-    return load(Settings, "jobs.deployment", config_file=CLUSTER_CONFIG, environ={})
+def downward_namespace(overlay: str) -> dict[str, str]:
+    """The variables the deployment CronJob's pod gets from its own namespace (downward API)."""
+    cronjob = find(render(overlay), "CronJob", "handoff-deployment")
+    [job] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    return {
+        e["name"]: cronjob["metadata"]["namespace"]
+        for e in job.get("env", [])
+        if e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.namespace"
+    }
+
+
+def cluster_settings(overlay: str = "dev") -> Settings:
+    environ = downward_namespace(overlay)
+    return load(Settings, "jobs.deployment", config_file=CLUSTER_CONFIG, environ=environ)
 
 
 def serving_deployment(overlay: str) -> dict[str, Any]:
-    settings = cluster_settings()
+    settings = cluster_settings(overlay)
     deployment = find(render(overlay), "Deployment", settings.serving_deployment)
     assert deployment["metadata"]["namespace"] == settings.namespace
     return deployment
@@ -66,6 +78,13 @@ def container(deployment: dict[str, Any]) -> dict[str, Any]:
         if c["name"] == k8s.CONTAINER
     ]
     return found
+
+
+@pytest.mark.parametrize("overlay", overlays())
+def test_the_namespace_comes_from_the_pod_not_from_the_config(overlay: str):
+    """An overlay that moves handoff to another namespace needs no edit of the job's config."""
+    assert "namespace" not in yaml.safe_load(CLUSTER_CONFIG.read_text())
+    assert downward_namespace(overlay) == {"HANDOFF_NAMESPACE": "handoff"}
 
 
 def test_the_cluster_config_selects_the_kubernetes_target():

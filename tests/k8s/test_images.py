@@ -18,6 +18,7 @@ from .manifests import (
     containers,
     dockerfile_targets,
     handoff_containers,
+    image_name,
     overlays,
     pod_templates,
     project_image,
@@ -155,18 +156,30 @@ def test_prod_pins_every_image_by_digest_and_runs_no_third_party_image() -> None
     assert _third_party_images("prod") == []
 
 
+# Third-party images not pinned by digest yet, each with its reason. Only ZenML's server: no
+# published digest of its 0.98.0 image could be looked up where these manifests are written (no
+# registry is reachable); a guessed one would make the pod unpullable.
+UNPINNED = {"zenmldocker/zenml-server": "digest of 0.98.0 not known here"}
+
+
 def test_dev_platform_images_are_pinned_and_zenml_matches_the_lock() -> None:
     images = _third_party_images("dev")
     for image in images:
         tag = image.split("@")[0].rsplit("/", 1)[-1].partition(":")[2]
         assert tag and tag != "latest", f"{image} is not pinned"
+        # A publisher may push a tag again (MinIO's community build is rebuilt weekly): a
+        # digest names one build; the tag stays beside it for the reader.
+        if image_name(image) not in UNPINNED:
+            assert DIGEST.search(image), f"{image} is not pinned by digest"
+        else:
+            assert not DIGEST.search(image), f"{image} is pinned now: drop it from UNPINNED"
     pinned = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     [zenml] = [d for d in pinned if re.match(r"zenml\s*==", d)]
     version = zenml.split("==", 1)[1].strip()
     assert f"zenmldocker/zenml-server:{version}" in images
-    assert any(re.fullmatch(r"mysql:8\.\d+\.\d+", i) for i in images), images
+    assert any(re.fullmatch(r"mysql:8\.\d+\.\d+@sha256:[0-9a-f]{64}", i) for i in images), images
     [minio] = [i for i in images if "/minio:" in i]
-    release = re.search(r":RELEASE\.(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)$", minio)
+    release = re.search(r":RELEASE\.(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)@", minio)
     assert release, f"{minio} is not pinned to a MinIO release"
     # CVE-2025-62506 (privilege escalation via service-account session policies) is fixed in
     # RELEASE.2025-10-15T17-29-55Z; the release stamps sort as text.

@@ -50,6 +50,7 @@ def test_every_name_in_the_walkthrough_exists_in_the_rendered_dev_overlay() -> N
 STEPS = [
     r"apply -k k8s/namespace$",
     r"apply -k k8s/platform/volumes$",
+    r"^bash scripts/dev-secrets.sh$",
     r"apply -k k8s/overlays/dev$",
     r"wait --for=condition=Available .*deploy/zenml-server",
     r"^bash scripts/zenml-api-keys.sh$",
@@ -113,7 +114,7 @@ def test_every_create_in_the_walkthrough_is_idempotent_or_uniquely_named() -> No
     time, or its create is skipped or turned into a replace."""
     lines = commands("setup") + commands("run")
     scripts = _walkthrough_scripts()
-    assert "scripts/zenml-api-keys.sh" in scripts
+    assert {"scripts/zenml-api-keys.sh", "scripts/dev-secrets.sh"} <= set(scripts)
     for text in scripts.values():
         lines += [line.strip() for line in text.replace("\\\n", " ").splitlines()]
     creates = [
