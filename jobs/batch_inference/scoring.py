@@ -16,7 +16,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from jobs.batch_inference import predictions
 from jobs.batch_inference.params import PartitionRun
 from jobs.common.data import iris, streaming
 from jobs.common.data.data_contract import FeatureSchema, require_columns, validate_features
@@ -101,7 +100,7 @@ def preflight(run: PartitionRun, found: Input, model: Any = None) -> None:
     for where, names in found.columns.items():
         require_columns(names, run.feature_schema, where, run.id_columns)
     if run.probabilities and model is not None:
-        predictions.require_probabilities(model, run.model_name)
+        require_probabilities(model, run.model_name)
 
 
 def score(
@@ -130,11 +129,11 @@ def score(
     progress = logs.Progress("rows")
     try:
         for batch in found.batches(run.batch_rows, [*features, *run.id_columns], pieces):
-            frame = predictions.feature_frame(batch.table, features)
+            frame = feature_frame(batch.table, features)
             for check in checks:
                 check(frame, batch.where)
             ids = batch.table.select(list(run.id_columns)) if run.id_columns else None
-            table = predictions.predict(model, frame, ids, run.probabilities)
+            table = predict(model, frame, ids, run.probabilities)
             parts.write(table)
             if copy:
                 copy.write(table)
@@ -176,3 +175,38 @@ def _staging_name(output: str) -> str:
     head = output.rstrip("/").rpartition("/")[0]
     hidden = _STAGING_PREFIX.format(name=_name(output)) + uuid.uuid4().hex[:8]
     return f"{head}/{hidden}" if head else hidden
+
+
+# The predictions of one batch as a table: the configured id columns as they were in the input
+# (to join back), ``prediction``, and with ``probabilities`` one ``proba_<class>`` column per
+# class the model knows.
+PREDICTION = "prediction"
+
+
+def require_probabilities(model: Any, model_name: str) -> None:
+    if not hasattr(model, "predict_proba"):
+        raise BadInput(
+            f"probabilities: the production model of {model_name} ({type(model).__name__}) "
+            "has no predict_proba; set probabilities to false"
+        )
+
+
+def predict(
+    model: Any,
+    features: pd.DataFrame,
+    ids: pa.Table | None = None,
+    probabilities: bool = False,
+) -> pa.Table:
+    columns: dict[str, Any] = {}
+    if ids is not None:
+        columns.update({name: ids.column(name) for name in ids.column_names})
+    columns[PREDICTION] = pa.array(model.predict(features))
+    if probabilities:
+        for label, values in zip(model.classes_, model.predict_proba(features).T, strict=True):
+            columns[f"proba_{label}"] = pa.array(values)
+    return pa.table(columns)
+
+
+def feature_frame(table: pa.Table, features: Sequence[str]) -> pd.DataFrame:
+    """The model's feature columns, in the order it was trained on."""
+    return table.select(list(features)).to_pandas()

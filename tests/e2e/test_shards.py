@@ -243,11 +243,16 @@ def test_a_shard_killed_mid_write_and_rerun_gives_the_same_single_version(tmp_pa
     assert "committed 60000 rows of 2 shards" in rerun
     ok(store.job("batch_inference", *common, "--partition", "2026-08-06"))
 
-    (version,) = [
-        v["version"]
-        for v in store.probe("artifacts", "iris_predictions")
-        if v["version"].startswith("2026-08-05")
-    ]
+    by_partition = {
+        v["metadata"]["partition"]: v for v in store.probe("artifacts", "iris_predictions")
+    }
+    # One protocol: a 2-shard partition and a one-pod one are each a batch_inference run's output.
+    two_shards, one_pod = by_partition["2026-08-05"], by_partition["2026-08-06"]
+    assert (
+        two_shards["producer"]["pipeline"] == one_pod["producer"]["pipeline"] == "batch_inference"
+    )
+    assert two_shards["producer"]["run"] != one_pod["producer"]["run"]
+    version = two_shards["version"]
     result = pd.DataFrame(store.probe("table", f"iris_predictions:{version}"))
     single = pd.DataFrame(store.probe("table", f"iris_predictions:2026-08-06_model_{model}"))
     assert result["row_id"].tolist() == table["row_id"].tolist()  # no duplicate, none lost

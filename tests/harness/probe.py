@@ -24,9 +24,20 @@ def artifacts(name: str) -> list[dict[str, Any]]:
             "tags": sorted(t.name for t in v.tags),
             "metadata": v.run_metadata,
             "materializer": v.materializer.attribute,
+            "producer": _producer(v),
         }
         for v in versions.items
     ]
+
+
+def _producer(version: Any) -> dict[str, str] | None:
+    """The pipeline run whose step produced the version (None for one saved outside a step)."""
+    from zenml.client import Client
+
+    if version.producer_pipeline_run_id is None:
+        return None
+    run = Client().get_pipeline_run(version.producer_pipeline_run_id, hydrate=True)
+    return {"run": str(run.id), "pipeline": run.pipeline.name if run.pipeline else ""}
 
 
 def models(name: str) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 Every check raises ``BadInput`` naming the file, the column and what to do, so a bad file is
 rejected before a pipeline runs: nothing reaches the artifact store and no stage changes.
-Reading and writing the tables themselves is ``jobs.common.data.tables``.
+Reading the tables themselves is ``jobs.common.data.streaming``.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import jobs.serving.__main__ as serving_main
 from jobs.cli import main
+from jobs.serving import job as serving_job
 from jobs.serving.settings import Settings
 
 
@@ -13,7 +13,7 @@ from jobs.serving.settings import Settings
 def served(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
     """What serving would have served with: the settings its entry point loaded."""
     seen: list[Settings] = []
-    monkeypatch.setattr(serving_main, "run", lambda settings: seen.append(settings) or 0)
+    monkeypatch.setattr(serving_job, "run", lambda settings: seen.append(settings) or 0)
     return seen
 
 

@@ -3,8 +3,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from jobs.common.data.tables import read_table
 from jobs.common.runtime.errors import BadInput
+from jobs.feature_engineering.datasets import read_table
 
 
 def labelled() -> pd.DataFrame:
