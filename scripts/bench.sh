@@ -85,9 +85,11 @@ for size in 1m 10m; do
   eval "raw_$size=$rw job_$size=$jw mem_$size=$jm cpu_$size=$jc"
 done
 echo
-awk -v r="$raw_10m" -v j="$job_10m" -v m1="$mem_1m" -v m10="$mem_10m" 'BEGIN {
-  printf "  10 M rows: batch inference takes %.2fx the raw streaming floor (target <= 1.5x)\n", j / r
-  printf "  peak RSS: %d MB at 10 M rows (target <= 1536), %.2fx the 1 M-row figure (target <= 1.2x)\n", m10, m10 / m1 }'
+# Per row: what the 9 M rows between the two runs cost (start-up cancels out); in all: 10 M rows.
+awk -v r1="$raw_1m" -v r="$raw_10m" -v j1="$job_1m" -v j="$job_10m" -v m1="$mem_1m" -v m10="$mem_10m" 'BEGIN {
+  printf "  per row (1 M -> 10 M): batch inference costs %.2fx the raw streaming floor (target <= 1.1x)\n", (j - j1) / (r - r1)
+  printf "  10 M rows in all: %.2fx the raw streaming floor (target <= 2.2x)\n", j / r
+  printf "  peak RSS: %d MB at 10 M rows (target <= 1024), %.2fx the 1 M-row figure\n", m10, m10 / m1 }'
 
 # Two shards as two processes at once (an Indexed Job's 2 pods), against one process; twice:
 # free to use both cores (the single process already does: pyarrow decodes and the BLAS
