@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import pytest
@@ -193,3 +194,34 @@ def test_dns_works_with_kube_dns_nodelocal_dnscache_and_openshift(overlay: str) 
     # and no rule opens more than DNS
     ports = {p["port"] for rule in dns["egress"] for p in rule.get("ports", [])}
     assert ports == {53, 5353}
+
+
+@pytest.mark.parametrize("overlay", overlays())
+def test_the_kubernetes_api_is_reached_only_at_its_addresses(overlay: str) -> None:
+    """Not 0.0.0.0/0 on 443/6443: the API policies name the API server's addresses (dev: kind's
+    and minikube's; prod: a placeholder the operator replaces, where nothing answers)."""
+    api = [
+        p
+        for p in policies_of(render(overlay))
+        if p["metadata"].get("labels", {}).get("handoff.dev/egress") == "kubernetes-api"
+    ]
+    assert {p["metadata"]["name"] for p in api} == {
+        "handoff-deployment-egress",
+        "handoff-chaining-egress",
+    }
+    for policy in api:
+        for rule in policy["spec"]["egress"]:
+            if not any(p.get("port") in (443, 6443) for p in rule.get("ports", [{}])):
+                continue
+            assert rule.get("to"), f"{policy['metadata']['name']}: API egress to anywhere"
+            nets = [ipaddress.ip_network(peer["ipBlock"]["cidr"]) for peer in rule["to"]]
+            assert all(net.prefixlen >= 12 for net in nets), nets
+            if overlay == "dev":
+                assert any(ipaddress.ip_address("10.96.0.1") in net for net in nets)
+            else:
+                assert nets == [ipaddress.ip_network("192.0.2.1/32")]  # to be set by the operator
+    # and no other policy opens 6443 (nothing but the API server listens there)
+    for policy in policies_of(render(overlay)):
+        for rule in policy["spec"].get("egress", []):
+            if any(p.get("port") == 6443 for p in rule.get("ports", [])):
+                assert policy in api, policy["metadata"]["name"]

@@ -11,7 +11,7 @@ from jobs.common import chaining
 
 from .manifests import JOBS, REPO, find, render
 from .test_images import make_images_builds
-from .walkthrough import blocks, commands
+from .walkthrough import PAGE, blocks, commands
 
 
 def _index(lines: list[str], pattern: str) -> int:
@@ -145,3 +145,11 @@ def test_every_create_in_the_walkthrough_is_idempotent_or_uniquely_named() -> No
         r'\s*zenml service-account create "\$1" ',
         script,
     )
+
+
+def test_the_docs_state_the_kubernetes_versions_the_manifests_need() -> None:
+    """The Indexed Job's backoffLimitPerIndex needs 1.29; the admission policy's v1 API 1.30."""
+    text = PAGE.read_text()
+    indexed = text[text.index("## One partition across N pods") :]
+    assert re.search(r"Kubernetes ≥ 1\.29\b.*backoffLimitPerIndex", indexed, re.S)
+    assert "Kubernetes ≥ 1.30" in text[: text.index("## With kind")]
