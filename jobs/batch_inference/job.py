@@ -44,7 +44,8 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
         keys = plan.requested_keys(settings, scoring.content_key)
     # What the drift check compares each partition with (jobs.common.quality.drift).
     reference = production.run_metadata.get(drift.METADATA_KEY)
-    runs = plan.runs(settings, keys, int(production.number), schema, reference)
+    recorded = production.run_metadata.get("schema")
+    runs = plan.runs(settings, keys, int(production.number), schema, reference, recorded)
     done = 0
     for partition in runs:
         found = artifacts.find(partition.predictions_artifact, partition.version)

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jobs.common.data.kinds import Unseen
+
 
 class ScoringChoice(BaseModel):
     """How every batch is scored and checked: settings keys, passed on in ``PartitionRun``."""
@@ -20,6 +22,11 @@ class ScoringChoice(BaseModel):
         "warn",
         description="a partition whose features drifted from the training data: warn (one "
         "line), fail (exit 2, nothing published) or off",
+    )
+    unseen: Unseen = Field(
+        "warn",
+        description="rows with a category the model never saw: warn (counted per column in the "
+        "predictions' metadata, unseen_categories) or fail (exit 2, nothing published)",
     )
     drift_threshold: float = Field(
         0.2, gt=0, description="PSI from which a feature counts as drifted (with KS p < 0.01)"
@@ -41,13 +48,22 @@ class PartitionRun(ScoringChoice):
     model_version: int
     model_artifact: str
     feature_schema: dict[str, str]
-    """The model version's feature columns and dtypes: what every batch is checked against."""
+    """The model version's feature columns and dtypes."""
+    schema_record: dict[str, Any] | None = None
+    """The model version's recorded schema (``jobs.common.data.schema``): what every batch is
+    checked against; None for a version trained before schemas were recorded."""
     predictions_artifact: str
     version: str
     """The predictions artifact's version name: one per (partition, model version)."""
     reference: dict[str, Any] | None = None
     """The model version's reference statistics of its training features
     (``jobs.common.quality.drift``); None for a version trained before they were recorded."""
+
+    def table_schema(self) -> Any:  # a TableSchema; pandas is imported only when asked
+        from jobs.common.data.schema import SCHEMA_KEY, from_metadata
+
+        recorded = {SCHEMA_KEY: self.schema_record} if self.schema_record else {}
+        return from_metadata({**recorded, "feature_schema": self.feature_schema})
 
 
 class Staged(BaseModel):

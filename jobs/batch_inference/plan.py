@@ -67,6 +67,7 @@ def runs(
     model_version: int,
     feature_schema: dict[str, str],
     reference: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
 ) -> list[PartitionRun]:
     def fill(template: str | None, key: str) -> str | None:
         return partitions.render(template, key) if template else None
@@ -83,6 +84,7 @@ def runs(
             predictions_artifact=settings.predictions_artifact,
             version=version_name(key, model_version),
             reference=reference,
+            schema_record=schema,
             **settings.model_dump(include=set(ScoringChoice.model_fields)),
         )
         for key in keys

@@ -18,7 +18,8 @@ import pyarrow as pa
 
 from jobs.batch_inference.params import PartitionRun
 from jobs.common.data import iris, streaming
-from jobs.common.data.data_contract import FeatureSchema, require_columns, validate_features
+from jobs.common.data.data_contract import check_features, require_columns
+from jobs.common.data.schema import TableSchema
 from jobs.common.runtime import logs
 from jobs.common.runtime.errors import BadInput
 from jobs.common.store.parquet import part_name
@@ -32,11 +33,12 @@ method returning a dict (e.g. drift statistics gathered over the batches) has it
 the predictions' metadata once every batch passed."""
 
 
-def contract(schema: FeatureSchema) -> BatchCheck:
-    """The model's data contract: its feature columns, numeric, no gaps."""
+def contract(schema: TableSchema, unseen: str = "warn") -> BatchCheck:
+    """The model's data contract: its feature columns, each holding its recorded kind (gaps
+    only where the model imputes them); a category the model never saw with ``unseen: fail``."""
 
     def check(frame: pd.DataFrame, where: str) -> None:
-        validate_features(frame, schema, where)
+        check_features(frame, schema, where, unseen="fail" if unseen == "fail" else None)
 
     return check
 
@@ -97,8 +99,9 @@ def content_key(uri: str) -> str:
 def preflight(run: PartitionRun, found: Input, model: Any = None) -> None:
     """What can be checked before any row is read: every file of the input has the model's
     columns (plus the id columns), the model can give probabilities if asked."""
+    schema = run.table_schema()
     for where, names in found.columns.items():
-        require_columns(names, run.feature_schema, where, run.id_columns)
+        require_columns(names, schema, where, run.id_columns)
     if run.probabilities and model is not None:
         require_probabilities(model, run.model_name)
 
@@ -118,8 +121,9 @@ def score(
     its ``pieces`` of the input into its own ``part`` (and may be empty). ``in_artifact_store``:
     ``folder`` is one of the active artifact store, written through it like any artifact."""
     preflight(run, found, model)
-    features = list(run.feature_schema)
-    checks = [contract(run.feature_schema), *checks]
+    schema = run.table_schema()
+    features = list(schema.features)
+    checks = [contract(schema, run.unseen), *checks]
     parts = streaming.TableWriter(
         streaming.join(folder, part), "parquet", through_store=in_artifact_store
     )

@@ -12,7 +12,10 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from jobs.common.data import iris, streaming
+from jobs.common.data.data_contract import validate_labelled
+from jobs.common.data.schema import TableSchema, model_values
 from jobs.common.runtime.errors import BadInput
+from jobs.feature_engineering.params import SplitChoice
 
 
 def load_source(source: str) -> pd.DataFrame:
@@ -41,13 +44,57 @@ def read_table(uri: str) -> pd.DataFrame:
         raise BadInput(f"cannot parse {uri} as {kind}: {err}") from err
 
 
+def checked(raw: pd.DataFrame, choice: SplitChoice) -> TableSchema:
+    """The source's schema, as configured, once the data contract passes (else ``BadInput``)."""
+    return validate_labelled(
+        raw,
+        choice.target_column,
+        choice.source,
+        kinds=choice.columns,
+        id_columns=choice.id_columns,
+        drop_columns=choice.drop_columns,
+        task=choice.task,
+        missing=choice.missing,
+    )
+
+
 def split(
-    df: pd.DataFrame, target: str, test_size: float, random_state: int
+    df: pd.DataFrame,
+    target: str,
+    test_size: float,
+    random_state: int,
+    schema: TableSchema | None = None,
+    time_column: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A stratified split when every class can appear on both sides, else a plain one."""
+    """By time (the newest rows to testing) when ``time_column`` is given; else a stratified
+    split when every class can appear on both sides, else a plain one."""
+    if time_column:
+        return split_by_time(df, time_column, test_size, schema)
     counts = df[target].value_counts()
-    stratify = df[target] if counts.min() >= 2 and len(counts) <= len(df) * test_size else None
+    classes = schema is None or schema.task == "classification"
+    fits = classes and counts.min() >= 2 and len(counts) <= len(df) * test_size
+    stratify = df[target] if fits else None
     train, test = train_test_split(
         df, test_size=test_size, random_state=random_state, stratify=stratify
     )
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def split_by_time(
+    df: pd.DataFrame, column: str, test_size: float, schema: TableSchema | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The oldest rows train, the newest ``test_size`` test (rows without a time train)."""
+    if column not in df.columns:
+        raise BadInput(f"time_column {column!r} is not a column of the source")
+    described = schema.columns.get(column) if schema is not None else None
+    if described is not None and described.kind in ("datetime", "numeric"):
+        values, _ = model_values(df[column], described)
+        order = pd.Series(values, index=df.index)
+    else:
+        order = df[column]
+    ranked = order.rank(method="first", na_option="top").to_numpy()
+    testing = ranked > len(df) * (1 - test_size)
+    return (
+        df.loc[~testing].reset_index(drop=True),
+        df.loc[testing].reset_index(drop=True),
+    )

@@ -3,7 +3,11 @@ its step. Plain pydantic, no ZenML and no pandas, so ``--help`` stays fast."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from jobs.common.data.kinds import Kind, Missing
 
 
 class SplitChoice(BaseModel):
@@ -22,6 +26,26 @@ class SplitChoice(BaseModel):
         None, description="custom version name, e.g. raw_2023; may use {partition}: raw_{partition}"
     )
     tags: list[str] = Field(default_factory=list, description="tags for both datasets")
+    columns: dict[str, Kind] = Field(
+        default_factory=dict,
+        description="a column's kind where the inferred one is wrong, e.g. {zip: categorical}: "
+        "numeric, categorical, boolean, datetime, identifier or text (text is no feature)",
+    )
+    id_columns: list[str] = Field(
+        default_factory=list,
+        description="identifiers: no features, carried into the datasets and the predictions, "
+        "and what the split hashes",
+    )
+    drop_columns: list[str] = Field(default_factory=list, description="columns left out")
+    time_column: str | None = Field(
+        None, description="split by time: the newest test_size of the rows go to testing"
+    )
+    task: Literal["auto", "classification", "regression"] = Field(
+        "auto", description="auto: from the target (scikit-learn's type_of_target)"
+    )
+    missing: Missing = Field(
+        "impute", description="gaps in a feature: imputed by the model, or refused (exit 2)"
+    )
 
 
 class FeatureEngineeringParams(SplitChoice):

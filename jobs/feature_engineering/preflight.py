@@ -4,15 +4,14 @@ published."""
 
 from __future__ import annotations
 
-from jobs.common.data.data_contract import validate_labelled
 from jobs.common.runtime.errors import BadInput
-from jobs.feature_engineering.datasets import load_source
+from jobs.feature_engineering.datasets import checked, load_source
 from jobs.feature_engineering.params import FeatureEngineeringParams
 
 
 def check_source(params: FeatureEngineeringParams) -> None:
     """Read the source and check it (an s3:// source needs the connected stack)."""
-    validate_labelled(load_source(params.source), params.target_column, params.source)
+    checked(load_source(params.source), params)
 
 
 def check_version_free(params: FeatureEngineeringParams) -> None:

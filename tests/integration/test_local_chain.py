@@ -147,7 +147,8 @@ def test_bad_input_exits_2_naming_the_problem_and_changes_nothing(
     row = {**iris.ROWS[0], "colour": 1.0}
     extra.write_text(f"{','.join(row)}\n{','.join(map(str, row.values()))}\n")
     bad_inputs = [
-        ("feature_engineering", ["--target-column", "label", "--source", str(nan)],
+        ("feature_engineering",
+         ["--target-column", "label", "--source", str(nan), "--missing", "reject"],
          "column 'b' has 1 missing"),
         ("training", ["--train-version", "raw_1999"], "no version 'raw_1999'"),
         ("batch_inference", ["--input", str(extra)], "unexpected column(s) 'colour'"),

@@ -1,58 +1,62 @@
 """What a table must look like before any job writes anything derived from it.
 
-Every check raises ``BadInput`` naming the file, the column and what to do, so a bad file is
-rejected before a pipeline runs: nothing reaches the artifact store and no stage changes.
-Reading the tables themselves is ``jobs.common.data.streaming``.
+Feature engineering infers the table's schema (``jobs.common.data.schema``); every later job
+holds its rows to that schema. Every refusal raises ``BadInput`` naming the file, the column, how
+many values and what to do, before anything is written: nothing reaches the artifact store and no
+stage changes. Refused: a missing column, a column that no longer holds its kind (a numeric
+column now holding text), non-finite numbers or numbers beyond float32, a target of gaps only or
+of one class, and — with ``missing: reject`` — any gap in a feature (else the model imputes it).
+Rows without a target are dropped and counted. Categories the model never saw are counted per
+column (``unseen: fail`` refuses them). Reading the tables is ``jobs.common.data.streaming``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api import types as ptypes
 
+from jobs.common.data.kinds import Unseen
+from jobs.common.data.schema import (
+    FLOAT32_MAX,
+    MAX_RECORDED_CATEGORIES,
+    TableSchema,
+    infer,
+    model_values,
+)
 from jobs.common.runtime.errors import BadInput
 
 FeatureSchema = dict[str, str]
 """Feature column name -> pandas dtype name, in column order (recorded on each model version)."""
 
 
-def validate_labelled(df: pd.DataFrame, target: str, source: str) -> FeatureSchema:
-    """A training table: a target column, at least one numeric feature, no gaps."""
-    _require_rows(df, source)
-    if target not in df.columns:
-        raise BadInput(
-            f"{source}: target column {target!r} is missing (columns: {', '.join(df.columns)}); "
-            "set target_column to the label column"
-        )
-    problem = target_problem(df[target])
-    if problem is not None:
-        raise BadInput(f"{source}: target column {target!r} has {problem}")
-    features = df.drop(columns=[target])
-    if features.shape[1] == 0:
-        raise BadInput(f"{source}: no feature columns besides the target {target!r}")
-    _require_numeric(features, source)
-    if df[target].nunique() < 2:
-        raise BadInput(f"{source}: target column {target!r} has a single class; need at least 2")
-    return feature_schema(features)
+def validate_labelled(df: pd.DataFrame, target: str, source: str, **options: Any) -> TableSchema:
+    """A training table: its schema (``options``: those of :func:`schema.infer`, e.g. ``kinds``
+    or ``missing``), once every feature value fits its kind."""
+    schema = infer(df, target, source, **options)
+    check_features(df, schema, source)
+    return schema
 
 
-def validate_features(df: pd.DataFrame, expected: FeatureSchema, source: str) -> None:
-    """Rows to predict on: exactly the model's feature columns, numeric, no gaps."""
-    _require_rows(df, source)
-    require_columns([str(c) for c in df.columns], expected, source)
-    _require_numeric(df, source)
+def with_target(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, int]:
+    """The rows that have a target, and how many did not (dropped: nothing to learn from)."""
+    known = df[target].notna()
+    dropped = int(len(df) - known.sum())
+    return (df if dropped == 0 else df.loc[known].reset_index(drop=True)), dropped
 
 
 def require_columns(
-    columns: list[str], expected: FeatureSchema, source: str, passthrough: Sequence[str] = ()
+    columns: Sequence[str], schema: TableSchema, source: str, passthrough: Sequence[str] = ()
 ) -> None:
-    """The model's feature columns and nothing else, besides the ``passthrough`` ones
-    (identifiers copied into the predictions)."""
+    """The model's feature columns (plus the ``passthrough`` ones, identifiers copied into the
+    predictions); besides them only columns the schema knows (identifiers, excluded text, the
+    target) — a column the model has never seen is refused."""
+    expected = list(schema.features)
     missing = [c for c in (*expected, *passthrough) if c not in columns]
-    extra = [c for c in columns if c not in expected and c not in passthrough]
+    known = {*schema.columns, schema.target, *passthrough}
+    extra = [c for c in columns if c not in known]
     if missing:
         raise BadInput(
             f"{source}: missing column(s) {', '.join(map(repr, missing))} "
@@ -69,38 +73,56 @@ def feature_schema(features: pd.DataFrame) -> FeatureSchema:
     return {str(name): str(dtype) for name, dtype in features.dtypes.items()}
 
 
-def _require_rows(df: pd.DataFrame, source: str) -> None:
-    if df.empty or len(df.columns) == 0:
+def check_features(
+    frame: pd.DataFrame, schema: TableSchema, source: str, unseen: Unseen | None = None
+) -> dict[str, int]:
+    """Every feature column of ``frame`` holds its recorded kind; with ``missing: reject`` no gap.
+    One call per table, or per batch when a job streams. Returns the unseen categories per
+    column (only when ``unseen`` is set; ``fail`` refuses them)."""
+    if frame.empty or len(frame.columns) == 0:
         raise BadInput(f"{source}: the table is empty")
-
-
-def _require_numeric(features: pd.DataFrame, source: str) -> None:
-    check_values(features, source)
-
-
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-"""scikit-learn's trees and forests cast features to float32 and reject anything larger."""
-
-
-def check_values(frame: pd.DataFrame, source: str) -> None:
-    """Reject every value a scikit-learn estimator would reject, before anything is written.
-
-    One call per table, or per batch when a job streams: the first column holding a bad value
-    raises ``BadInput`` naming the column, how many values of the kind it holds, and the kind.
-    """
-    for name in frame.columns:
-        column = frame[name]
-        if _plainly_valid(column):
+    require_present(frame, schema, source)
+    found: dict[str, int] = {}
+    for name, column in schema.features.items():
+        series = frame[name]
+        if column.kind == "numeric" and _plainly_valid(series):
             continue
-        problem = column_problem(column)
-        if problem is not None:
+        values, bad = model_values(series, column)
+        if bad:
+            raise BadInput(
+                f"{source}: column {name!r} has {bad} value(s) that are not {column.kind} "
+                f"(dtype {series.dtype}); the model was trained on a {column.kind} column"
+            )
+        if column.kind == "numeric" and (problem := _number_problem(values)):
             raise BadInput(f"{source}: column {name!r} has {problem}")
+        if schema.missing_policy == "reject" and (gaps := int(series.isna().sum())):
+            raise BadInput(
+                f"{source}: column {name!r} has {gaps} missing value(s) (missing: reject)"
+            )
+        if unseen and column.kind == "categorical":
+            count = _unseen(values, column.categories, column.levels)
+            if count:
+                found[name] = count
+                if unseen == "fail":
+                    raise BadInput(
+                        f"{source}: column {name!r} has {count} value(s) of categories the "
+                        "model never saw (unseen: fail)"
+                    )
+    return found
+
+
+def require_present(frame: pd.DataFrame, schema: TableSchema, source: str) -> None:
+    if missing := [c for c in schema.features if c not in frame.columns]:
+        raise BadInput(
+            f"{source}: missing column(s) {', '.join(map(repr, missing))} "
+            "that the model was trained on"
+        )
 
 
 def _plainly_valid(column: pd.Series) -> bool:
     """The common case in one pass, for a streaming job's every batch: a NumPy integer column,
     or a float column whose every value is finite and within float32's range (a NaN fails the
-    comparison). False means "look closer" (``column_problem`` names what is wrong)."""
+    comparison). False means "look closer"."""
     dtype = column.dtype
     if not isinstance(dtype, np.dtype) or dtype.kind not in "fiu":
         return False
@@ -110,46 +132,21 @@ def _plainly_valid(column: pd.Series) -> bool:
     return bool(values.size == 0 or max(values.max(), -values.min()) <= FLOAT32_MAX)
 
 
-def column_problem(column: pd.Series) -> str | None:
-    """What an estimator would reject in one feature column, with a count; None if nothing."""
-    dtype = column.dtype
-    if isinstance(dtype, pd.CategoricalDtype) or not ptypes.is_numeric_dtype(dtype):
-        bad = (
-            sum(not _is_number(v) for v in column) if ptypes.is_object_dtype(dtype) else len(column)
-        )
-        return f"dtype {dtype}: {bad} non-numeric value(s); features must be numeric"
-    if ptypes.is_bool_dtype(dtype):
-        return f"dtype {dtype}: {len(column)} boolean value(s); features must be numeric"
-    if ptypes.is_complex_dtype(dtype):
-        return f"dtype {dtype}: {len(column)} complex value(s); features must be real numbers"
-    missing = int(column.isna().sum())
-    if missing:
-        return f"{missing} missing value(s)"
-    values = column.to_numpy(dtype=np.float64)
+def _number_problem(values: np.ndarray) -> str | None:
     infinite = int(np.isinf(values).sum())
     if infinite:
         return f"{infinite} non-finite value(s) (inf or -inf)"
-    too_large = int((np.abs(values) > FLOAT32_MAX).sum())
+    with np.errstate(invalid="ignore"):
+        too_large = int((np.abs(values) > FLOAT32_MAX).sum())
     if too_large:
         return f"{too_large} value(s) beyond float32's range (|x| > {FLOAT32_MAX:.3g})"
     return None
 
 
-def target_problem(column: pd.Series) -> str | None:
-    """What a classifier would reject in its labels: gaps, non-finite or continuous values."""
-    missing = int(column.isna().sum())
-    if missing:
-        return f"{missing} missing value(s)"
-    if ptypes.is_float_dtype(column.dtype):
-        values = column.to_numpy(dtype=np.float64)
-        infinite = int(np.isinf(values).sum())
-        if infinite:
-            return f"{infinite} non-finite value(s) (inf or -inf)"
-        continuous = int((values != np.round(values)).sum())
-        if continuous:
-            return f"{continuous} continuous value(s) (a fraction); a classifier needs class labels"
-    return None
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+def _unseen(values: pd.Series, categories: list[str] | None, levels: int | None) -> int:
+    """Values whose category is not among those recorded (0 when the record is incomplete:
+    more levels than were recorded)."""
+    if not categories or (levels or 0) > MAX_RECORDED_CATEGORIES:
+        return 0
+    known = values.notna()
+    return int((known & ~values.isin(categories)).sum())

@@ -1,21 +1,63 @@
+"""The data contract over the inferred schema: what is refused (exit 2, naming file, column and
+count), what is imputed, dropped or counted."""
+
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from jobs.common.data.data_contract import check_values, validate_features, validate_labelled
+from jobs.common.data.data_contract import (
+    check_features,
+    require_columns,
+    validate_labelled,
+    with_target,
+)
+from jobs.common.data.schema import Column, TableSchema
 from jobs.common.runtime.errors import BadInput
-
-SCHEMA = {"a": "float64", "b": "float64"}
 
 
 def labelled() -> pd.DataFrame:
-    return pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.5, 0.1, 0.2], "y": ["x", "z", "x"]})
+    return pd.DataFrame(
+        {
+            "a": [1.0, 2.0, 3.0, 4.0],
+            "colour": ["red", "blue", None, "red"],
+            "y": ["x", "z", "x", "z"],
+        }
+    )
 
 
-def test_a_good_table_yields_its_feature_schema():
-    assert validate_labelled(labelled(), "y", "t.csv") == SCHEMA
+SCHEMA = TableSchema(
+    columns={
+        "a": Column(kind="numeric"),
+        "colour": Column(kind="categorical", dtype="object", categories=["red", "blue"], levels=2),
+        "when": Column(kind="datetime", dtype="object", format="ISO8601"),
+        "member": Column(kind="boolean", dtype="object"),
+        "name": Column(kind="identifier", dtype="object"),
+    },
+    target="y",
+    task="classification",
+    classes=["x", "z"],
+)
+ROWS = pd.DataFrame(
+    {
+        "a": [1.0, 2.0],
+        "colour": ["red", "blue"],
+        "when": ["2024-01-01", "2024-02-01"],
+        "member": ["yes", "no"],
+        "name": ["p", "q"],
+    }
+)
+
+
+def test_a_table_with_categories_and_gaps_yields_its_schema():
+    schema = validate_labelled(labelled(), "y", "t.csv")
+    assert {n: c.kind for n, c in schema.columns.items()} == {
+        "a": "numeric",
+        "colour": "categorical",
+    }
+    assert schema.columns["colour"].missing == 0.25
+    assert schema.task == "classification" and schema.classes == ["x", "z"]
 
 
 @pytest.mark.parametrize(
@@ -23,145 +65,84 @@ def test_a_good_table_yields_its_feature_schema():
     [
         (pd.DataFrame(), "empty"),
         (labelled().drop(columns=["y"]), "target column 'y' is missing"),
-        (labelled().assign(a=[1.0, np.nan, 2.0]), "column 'a' has 1 missing"),
-        (labelled().assign(y=["x", None, "z"]), "target column 'y' has 1 missing"),
-        (labelled().assign(b=["p", "q", "r"]), "column 'b' has dtype object"),
+        (labelled().assign(y=None), "target column 'y' has only missing values (4 of 4)"),
+        (labelled().assign(y="x"), "single class ('x')"),
+        (labelled().assign(b=np.nan), "column 'b' has only missing values (4 of 4)"),
+        (labelled().assign(a=[1.0, np.inf, 2.0, -np.inf]), "column 'a' has 2 non-finite"),
+        (labelled().assign(y=[0.5, 1.0, 0.0, np.inf]), "target column 'y' has 1 non-finite"),
         (labelled()[["y"]], "no feature columns"),
-        (labelled().assign(y="x"), "single class"),
     ],
 )
-def test_bad_training_tables_are_rejected_naming_the_problem(frame, message):
-    with pytest.raises(BadInput, match=message):
+def test_tables_no_model_can_learn_from_are_refused_naming_column_and_count(frame, message):
+    with pytest.raises(BadInput, match=re.escape(message)) as raised:
         validate_labelled(frame, "y", "t.csv")
+    assert str(raised.value).startswith("t.csv") and "\n" not in str(raised.value)
+
+
+def test_gaps_in_features_are_refused_only_when_configured():
+    validate_labelled(labelled(), "y", "t.csv")
+    with pytest.raises(BadInput, match=r"column 'colour' has 1 missing value.*missing: reject"):
+        validate_labelled(labelled(), "y", "t.csv", missing="reject")
+
+
+def test_rows_without_a_target_are_dropped_and_counted():
+    frame = labelled().assign(y=["x", None, "z", "x"])
+    schema = validate_labelled(frame, "y", "t.csv")
+    kept, dropped = with_target(frame, schema.target)
+    assert dropped == 1 and len(kept) == 3 and kept["y"].notna().all()
+
+
+def test_a_configured_kind_that_the_values_do_not_fit_is_refused():
+    frame = labelled().assign(a=["1.0", "high", "2.0", "3.0"])
+    assert validate_labelled(frame, "y", "t.csv").columns["a"].kind == "categorical"
+    with pytest.raises(BadInput, match=r"column 'a' has 1 value\(s\) that are not numeric"):
+        validate_labelled(frame, "y", "t.csv", kinds={"a": "numeric"})
 
 
 @pytest.mark.parametrize(
-    ("frame", "message"),
+    ("column", "values", "message"),
     [
-        (pd.DataFrame({"a": [1.0]}), "missing column"),
-        (pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]}), "unexpected column"),
-        (pd.DataFrame({"a": [1.0], "b": ["x"]}), "column 'b' has dtype object"),
-        (pd.DataFrame({"a": [1.0], "b": [None]}), "column 'b'"),
-        (pd.DataFrame({"a": [], "b": []}), "empty"),
+        ("a", ["1.0", "x"], "column 'a' has 1 value(s) that are not numeric (dtype object)"),
+        ("a", [1.0, np.inf], "column 'a' has 1 non-finite value(s)"),
+        ("a", [1e39, 2.0], "column 'a' has 1 value(s) beyond float32's range"),
+        ("when", ["2024-01-01", "soon"], "column 'when' has 1 value(s) that are not datetime"),
+        ("when", [3.0, 4.0], "column 'when' has 2 value(s) that are not datetime"),
+        ("member", ["yes", "perhaps"], "column 'member' has 1 value(s) that are not boolean"),
     ],
 )
-def test_bad_inference_tables_are_rejected(frame, message):
-    with pytest.raises(BadInput, match=message):
-        validate_features(frame, SCHEMA, "in.csv")
+def test_a_batch_whose_column_changed_kind_is_refused(column, values, message):
+    check_features(ROWS, SCHEMA, "in.csv")
+    with pytest.raises(BadInput, match=re.escape(f"in.csv: {message}")):
+        check_features(ROWS.assign(**{column: values}), SCHEMA, "in.csv")
 
 
-# Every class of value a scikit-learn estimator rejects, each in several spellings and dtypes.
-# (class name, column values, what the message says after "column 'b' has ").
-BAD_VALUES = [
-    ("missing", [1.0, np.nan, 2.0, np.nan], "2 missing value(s)"),
-    ("missing", [1.0, None, 2.0, 3.0], "1 missing value(s)"),
-    ("missing", pd.array([1, pd.NA, 3, 4], dtype="Int64"), "1 missing value(s)"),
-    ("missing", pd.array([1.5, pd.NA, pd.NA, 4.0], dtype="Float64"), "2 missing value(s)"),
-    ("non-finite", [1.0, np.inf, 2.0, 3.0], "1 non-finite value(s)"),
-    ("non-finite", [-np.inf, np.inf, 2.0, 3.0], "2 non-finite value(s)"),
-    ("non-finite", pd.array([1.5, np.inf, 2.0, 4.0], dtype="Float64"), "1 non-finite value(s)"),
-    ("non-finite", np.array([1.0, np.inf, 2.0, 3.0], dtype=np.float32), "1 non-finite"),
-    ("too large", [1.0, 1e39, -1e300, 3.0], "2 value(s) beyond float32's range"),
-    ("non-numeric", ["1.0", "x", "2.0", "3.0"], "dtype object: 4 non-numeric value(s)"),
-    ("non-numeric", [1.0, "high", 2.0, 3.0], "dtype object: 1 non-numeric value(s)"),
-    ("non-numeric", [1.0, None, "x", 3.0], "dtype object: 2 non-numeric value(s)"),
-    ("non-numeric", pd.to_datetime(["2020-01-01"] * 4), "4 non-numeric value(s)"),
-    ("non-numeric", pd.to_timedelta([1, 2, 3, 4], unit="s"), "4 non-numeric value(s)"),
-    ("non-numeric", pd.Categorical(["a", "b", "a", "b"]), "dtype category: 4 non-numeric"),
-    ("boolean", [True, False, True, False], "dtype bool: 4 boolean value(s)"),
-    ("boolean", pd.array([True, False, None, True], dtype="boolean"), "boolean"),
-    ("complex", [1 + 1j, 2.0, 3.0, 4.0], "dtype complex128: 4 complex value(s)"),
-]
-GOOD_VALUES = [
-    [1.0, 2.0, 3.0, 4.0],
-    [1, 2, 3, 4],
-    np.array([0, 1, 2, 3], dtype=np.uint8),
-    np.array([1.0, 2.0, 3.0, 4.0], dtype=np.float32),
-    pd.array([1, 2, 3, 4], dtype="Int64"),
-    [-3.4e38, 3.4e38, 0.0, -0.0],
-    [np.finfo(np.float64).tiny, 5e-324, 1e-300, 0.0],
-]
+def test_a_missing_column_is_refused_and_an_unknown_one_too():
+    with pytest.raises(BadInput, match=r"missing column\(s\) 'colour'"):
+        check_features(ROWS.drop(columns=["colour"]), SCHEMA, "in.csv")
+    require_columns([*ROWS.columns, "y"], SCHEMA, "in.csv")  # the target and ids may be there
+    with pytest.raises(BadInput, match=r"unexpected column\(s\) 'size'"):
+        require_columns([*ROWS.columns, "size"], SCHEMA, "in.csv")
 
 
-def _ids(cases: list) -> list[str]:
-    return [f"{case[0]}-{i}" for i, case in enumerate(cases)]
+def test_gaps_pass_as_the_model_imputes_them_unless_the_schema_refuses_them():
+    gappy = ROWS.assign(a=[np.nan, 1.0], colour=[None, "red"], when=[None, "2024-01-01"])
+    assert check_features(gappy, SCHEMA, "in.csv") == {}
+    strict = SCHEMA.model_copy(update={"missing_policy": "reject"})
+    with pytest.raises(BadInput, match=r"column 'a' has 1 missing value"):
+        check_features(gappy, strict, "in.csv")
 
 
-@pytest.mark.parametrize(("kind", "values", "message"), BAD_VALUES, ids=_ids(BAD_VALUES))
-def test_every_class_of_bad_value_is_rejected_for_training_naming_column_and_count(
-    kind, values, message
-):
-    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": values, "y": ["x", "z", "x", "z"]})
-    with pytest.raises(BadInput) as raised:
-        validate_labelled(frame, "y", "t.csv")
-    text = str(raised.value)
-    assert text.startswith("t.csv: column 'b' has ") and message in text, (kind, text)
-    assert "\n" not in text
+def test_unseen_categories_are_counted_per_column_or_refused():
+    rows = ROWS.assign(colour=["green", "green"])
+    assert check_features(rows, SCHEMA, "in.csv", unseen="warn") == {"colour": 2}
+    with pytest.raises(BadInput, match=r"column 'colour' has 2 value\(s\) of categories the model"):
+        check_features(rows, SCHEMA, "in.csv", unseen="fail")
 
 
-@pytest.mark.parametrize(("kind", "values", "message"), BAD_VALUES, ids=_ids(BAD_VALUES))
-def test_every_class_of_bad_value_is_rejected_for_inference_in_any_batch(kind, values, message):
-    good = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [0.5, 0.1, 0.2, 0.3]})
-    bad = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": values})
-    validate_features(good, SCHEMA, "in.parquet")
-    with pytest.raises(BadInput, match=r"in.parquet: column 'b' has ") as raised:
-        validate_features(bad, SCHEMA, "in.parquet")  # a batch is a table: the same check
-    assert message in str(raised.value), kind
-    with pytest.raises(BadInput, match=r"column 'b' has "):
-        check_values(bad, "in.parquet batch 3")
+def test_a_legacy_numeric_schema_still_refuses_gaps():
+    from jobs.common.data.schema import from_metadata
 
-
-@pytest.mark.parametrize("values", GOOD_VALUES, ids=lambda v: str(getattr(v, "dtype", "list")))
-def test_values_every_estimator_accepts_pass(values):
-    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": values, "y": ["x", "z", "x", "z"]})
-    validate_labelled(frame, "y", "t.csv")
-    check_values(frame.drop(columns=["y"]), "in.csv")
-
-
-def test_the_first_bad_column_is_named_with_its_own_count():
-    frame = pd.DataFrame({"a": [np.inf, 1.0, np.inf], "b": [np.nan, 1.0, 2.0]})
-    with pytest.raises(BadInput, match=r"column 'a' has 2 non-finite"):
-        check_values(frame, "f.csv")
-
-
-BAD_TARGETS = [
-    ([np.nan, 1.0, 0.0, 1.0], "1 missing value(s)"),
-    (["x", None, "z", None], "2 missing value(s)"),
-    ([np.inf, 1.0, 0.0, 1.0], "1 non-finite value(s)"),
-    ([0.5, 1.0, 0.0, 1.25], "2 continuous value(s)"),
-]
-
-
-@pytest.mark.parametrize(("labels", "message"), BAD_TARGETS)
-def test_labels_a_classifier_rejects_are_bad_input(labels, message):
-    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "y": labels})
-    with pytest.raises(BadInput, match=rf"target column 'y' has {re.escape(message)}"):
-        validate_labelled(frame, "y", "t.csv")
-
-
-@pytest.mark.parametrize("labels", [[0, 1, 0, 1], [0.0, 1.0, 2.0, 1.0], ["a", "b", "a", "b"]])
-def test_integer_valued_and_text_labels_are_classes(labels):
-    validate_labelled(pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "y": labels}), "y", "t.csv")
-
-
-NUMERIC_BAD = [case for case in BAD_VALUES if case[0] in ("missing", "non-finite", "too large")]
-
-
-@pytest.mark.parametrize(("kind", "values", "message"), NUMERIC_BAD, ids=_ids(NUMERIC_BAD))
-def test_what_the_contract_rejects_a_real_estimator_rejects_or_it_is_not_numeric(
-    kind, values, message
-):
-    """Not stricter than scikit-learn without a reason: each rejected numeric class breaks one
-    of the training job's classifiers (trees cast to float32; linear models take no gaps);
-    object, time and boolean dtypes are refused because a feature must be a number."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.tree import DecisionTreeClassifier
-
-    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": values})
-    rejected_by = []
-    for estimator in (LogisticRegression(), DecisionTreeClassifier()):
-        try:
-            estimator.fit(frame, [0, 1, 0, 1])
-        except (ValueError, TypeError):
-            rejected_by.append(type(estimator).__name__)
-    assert rejected_by, f"no classifier rejects {kind} values {values!r}"
+    legacy = from_metadata({"feature_schema": {"a": "float64"}, "target_column": "y"})
+    assert legacy is not None and legacy.missing_policy == "reject"
+    with pytest.raises(BadInput, match=r"column 'a' has 1 missing"):
+        check_features(pd.DataFrame({"a": [1.0, np.nan]}), legacy, "in.csv")

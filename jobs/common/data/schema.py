@@ -1,0 +1,416 @@
+"""A table's typed schema: what kind each column is, inferred once by feature engineering and
+recorded on both datasets and on the model version, so every later job reads the same table the
+same way. Plain functions over pandas, no ZenML.
+
+Kinds: ``numeric``, ``categorical`` (text; integers only when configured), ``boolean`` (true/false,
+yes/no, 0/1 ...), ``datetime`` (a datetime dtype, ISO 8601 or a common date spelling, the spelling
+recorded), ``identifier`` (kept out of the features, carried along) and ``text`` (free text,
+excluded from the features and named in the log). The first four are features.
+
+:func:`model_values` turns one column into what the model takes for its kind (numbers, or text
+for categories) and counts the values that do not fit the kind: the data contract refuses those,
+and the model's first step (``jobs.common.data.features.Conform``) applies the very same function,
+so training, batch inference and serving read a value alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+from pydantic import BaseModel, ConfigDict
+
+from jobs.common.data.kinds import FEATURE_KINDS, KINDS, Kind, Missing, Task
+from jobs.common.runtime.errors import BadInput
+
+log = logging.getLogger("handoff")
+
+
+SCHEMA_KEY = "schema"
+"""The run-metadata key of the recorded schema (datasets and model versions)."""
+MAX_RECORDED_CATEGORIES = 1000
+"""Categories recorded per column (the most frequent first); the model itself keeps all it saw."""
+MAX_CLASSES = 20
+"""A numeric target with more distinct values than this is a quantity (regression)."""
+HIGH_CARDINALITY = 0.5
+"""A text column with more distinct values than this share of its rows (and more than
+``MIN_LEVELS_TO_EXCLUDE``) names things (an identifier) or says things (free text)."""
+MIN_LEVELS_TO_EXCLUDE = 50
+LONG_TEXT = 40
+"""Values this long on average are free text, whatever their number."""
+
+TRUE = frozenset({"true", "yes", "y", "t", "1", "on"})
+FALSE = frozenset({"false", "no", "n", "f", "0", "off"})
+BOOLEAN_WORDS = {**{w: 1.0 for w in TRUE}, **{w: 0.0 for w in FALSE}}
+# Tried in order on text that is not a number; the first that reads every sampled value wins.
+DATE_FORMATS = (
+    "ISO8601",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%Y%m%d",
+)
+DATE_PARTS = ("year", "month", "day", "dayofweek", "hour")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""scikit-learn's trees and forests cast features to float32 and reject anything larger."""
+
+
+class Column(BaseModel):
+    """One column's kind and what was seen of it (JSON-able for run metadata)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    kind: Kind
+    dtype: str = "float64"
+    """The dtype it was read with."""
+    missing: float = 0.0
+    """Share of gaps in the table the schema was inferred from."""
+    categories: list[str] | None = None
+    """categorical: the levels seen, most frequent first (at most MAX_RECORDED_CATEGORIES)."""
+    levels: int | None = None
+    """categorical: how many levels were seen in all."""
+    min: float | str | None = None
+    max: float | str | None = None
+    """numeric: the range seen; datetime: the first and last time (ISO 8601)."""
+    format: str | None = None
+    """datetime read from text: the spelling (``ISO8601`` or a strftime pattern)."""
+
+
+class TableSchema(BaseModel):
+    """Every column of a labelled table but the target, in order, and what the target is."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    columns: dict[str, Column]
+    target: str
+    task: Task
+    classes: list[str] | None = None
+    """classification: the classes seen, as text, sorted."""
+    missing_policy: Missing = "impute"
+    """Gaps in a feature: imputed by the model, or refused by the data contract."""
+    id_columns: list[str] = []
+    """Configured identifiers: carried into the datasets and the predictions."""
+
+    @property
+    def features(self) -> dict[str, Column]:
+        return {n: c for n, c in self.columns.items() if c.kind in FEATURE_KINDS}
+
+    def of_kind(self, *kinds: str) -> list[str]:
+        return [n for n, c in self.columns.items() if c.kind in kinds]
+
+    def to_metadata(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def feature_dtypes(self) -> dict[str, str]:
+        """Feature name -> dtype read (the ``feature_schema`` every version also records)."""
+        return {n: c.dtype for n, c in self.features.items()}
+
+
+def from_metadata(metadata: Mapping[str, Any]) -> TableSchema | None:
+    """The schema a dataset or model version recorded; for one recorded before schemas were
+    (only ``feature_schema``: name -> dtype), all numeric and gaps refused, as they were then."""
+    recorded = metadata.get(SCHEMA_KEY)
+    if isinstance(recorded, Mapping):
+        return TableSchema.model_validate(dict(recorded))
+    dtypes = metadata.get("feature_schema")
+    if not isinstance(dtypes, Mapping):
+        return None
+    classes = metadata.get("classes")
+    return TableSchema(
+        columns={str(n): Column(kind="numeric", dtype=str(d)) for n, d in dtypes.items()},
+        target=str(metadata.get("target_column") or "target"),
+        task="classification",
+        classes=[str(c) for c in classes] if isinstance(classes, list) else None,
+        missing_policy="reject",
+    )
+
+
+def infer(
+    frame: pd.DataFrame,
+    target: str,
+    source: str,
+    *,
+    kinds: Mapping[str, str] | None = None,
+    id_columns: Sequence[str] = (),
+    drop_columns: Sequence[str] = (),
+    task: str = "auto",
+    missing: Missing = "impute",
+) -> TableSchema:
+    """Each column's kind (``kinds`` overrides any), the target's task and classes.
+
+    Raises ``BadInput`` naming the source and column for a table no model can learn from: no
+    target, a target of gaps only or of one class, a column of gaps only, no feature left."""
+    if frame.empty or len(frame.columns) == 0:
+        raise BadInput(f"{source}: the table is empty")
+    kinds = dict(kinds or {})
+    named = [*kinds, *id_columns, *drop_columns, target]
+    if absent := [n for n in dict.fromkeys(named) if n not in frame.columns]:
+        which = "target column" if absent[0] == target else "column"
+        raise BadInput(
+            f"{source}: {which} {absent[0]!r} is missing (columns: "
+            f"{', '.join(map(str, frame.columns))}); check target_column, columns, id_columns "
+            "and drop_columns"
+        )
+    for name, kind in kinds.items():
+        if kind not in KINDS:
+            raise BadInput(f"columns: {name!r}: unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    labels = frame[target]
+    task_of, classes = infer_task(labels, source, task)
+    columns: dict[str, Column] = {}
+    for name in frame.columns:
+        if name == target or name in drop_columns:
+            continue
+        series = frame[name]
+        if series.notna().sum() == 0 and name not in id_columns:
+            raise BadInput(
+                f"{source}: column {name!r} has only missing values ({len(series)} of "
+                f"{len(series)}); drop it with drop_columns"
+            )
+        kind = kinds.get(name) or ("identifier" if name in id_columns else guess_kind(series))
+        columns[str(name)] = describe(series, kind)  # type: ignore[arg-type]
+    excluded = {n: c.kind for n, c in columns.items() if c.kind in ("identifier", "text")}
+    if excluded:
+        log.info(
+            "%s: not features: %s",
+            source,
+            ", ".join(f"{n} ({k})" for n, k in excluded.items()),
+            extra={"excluded": excluded},
+        )
+    schema = TableSchema(
+        columns=columns,
+        target=target,
+        task=task_of,
+        classes=classes,
+        missing_policy=missing,
+        id_columns=list(id_columns),
+    )
+    if not schema.features:
+        raise BadInput(
+            f"{source}: no feature columns besides the target {target!r}"
+            + (f" (not features: {', '.join(excluded)})" if excluded else "")
+        )
+    return schema
+
+
+def infer_task(labels: pd.Series, source: str, task: str = "auto") -> tuple[Task, list[str] | None]:
+    """Classification or regression (``type_of_target``, or as configured), and the classes."""
+    from sklearn.utils.multiclass import type_of_target
+
+    name = labels.name
+    known = labels.dropna()
+    if known.empty:
+        raise BadInput(
+            f"{source}: target column {name!r} has only missing values ({len(labels)} of "
+            f"{len(labels)}); nothing to learn from"
+        )
+    numeric = ptypes.is_numeric_dtype(known.dtype) and not ptypes.is_bool_dtype(known.dtype)
+    if numeric:
+        values = known.to_numpy(dtype=np.float64)
+        if infinite := int(np.isinf(values).sum()):
+            raise BadInput(f"{source}: target column {name!r} has {infinite} non-finite value(s)")
+    if task == "auto":
+        kind = type_of_target(known.to_numpy())
+        many = numeric and known.nunique() > MAX_CLASSES
+        task = "regression" if kind == "continuous" or many else "classification"
+        log.info("%s: target %r is %s (%s)", source, name, task, kind)
+    if task == "regression":
+        if not numeric:
+            raise BadInput(
+                f"{source}: target column {name!r} has dtype {labels.dtype}: regression needs "
+                "numbers; set task: classification"
+            )
+        return "regression", None
+    if numeric and ptypes.is_float_dtype(known.dtype):
+        values = known.to_numpy(dtype=np.float64)
+        if fractions := int((values != np.round(values)).sum()):
+            raise BadInput(
+                f"{source}: target column {name!r} has {fractions} continuous value(s) (a "
+                "fraction); a classifier needs class labels (or set task: regression)"
+            )
+    classes = sorted({label_text(v) for v in known.unique()})
+    if len(classes) < 2:
+        raise BadInput(
+            f"{source}: target column {name!r} has a single class ({classes[0]!r}); need at least 2"
+        )
+    return "classification", classes
+
+
+def label_text(value: Any) -> str:
+    """A class label as text: integral numbers without a fraction (3.0 -> '3')."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value.item() if hasattr(value, "item") else value)
+
+
+def guess_kind(series: pd.Series) -> Kind:
+    dtype = series.dtype
+    if ptypes.is_bool_dtype(dtype):
+        return "boolean"
+    if ptypes.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if ptypes.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+        return "numeric"
+    known = series.dropna()
+    text = known.astype(str)
+    distinct = pd.unique(text.to_numpy())
+    if (
+        len(distinct) <= len(BOOLEAN_WORDS)
+        and {str(v).strip().lower() for v in distinct} <= BOOLEAN_WORDS.keys()
+    ):
+        return "boolean"
+    if pd.to_numeric(pd.Series(distinct[:1000]), errors="coerce").notna().all():
+        return "numeric"
+    if date_format(distinct) is not None:
+        return "datetime"
+    many = len(distinct) > max(MIN_LEVELS_TO_EXCLUDE, HIGH_CARDINALITY * len(known))
+    if text.str.len().mean() > LONG_TEXT or (many and text.str.contains(r"\s").mean() > 0.5):
+        return "text"
+    return "identifier" if many else "categorical"
+
+
+def date_format(values: Iterable[Any], sample: int = 1000) -> str | None:
+    """The first of ``DATE_FORMATS`` that reads every sampled value; None if none does."""
+    probe = pd.Series([str(v) for v in list(values)[:sample]])
+    if probe.empty or not probe.str.contains(r"\d").all():
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            parsed = pd.to_datetime(probe, format=fmt, errors="coerce")
+        except (ValueError, TypeError):
+            continue
+        if parsed.notna().all():
+            return fmt
+    return None
+
+
+def describe(series: pd.Series, kind: Kind) -> Column:
+    """A column of ``kind``: what was seen of it (gaps, categories, range)."""
+    missing = float(series.isna().mean()) if len(series) else 0.0
+    dtype = str(series.dtype)
+    if kind == "categorical":
+        values, _ = model_values(series, Column(kind=kind, dtype=dtype))
+        counts = values.value_counts()
+        return Column(
+            kind=kind,
+            dtype=dtype,
+            missing=_round(missing),
+            categories=[str(c) for c in counts.index[:MAX_RECORDED_CATEGORIES]],
+            levels=int(counts.size),
+        )
+    if kind == "datetime":
+        fmt = (
+            None
+            if ptypes.is_datetime64_any_dtype(series.dtype)
+            else date_format(series.dropna().astype(str).unique())
+        )
+        times, _ = model_values(series, Column(kind=kind, dtype=dtype, format=fmt))
+        first, last = times.min(), times.max()
+        return Column(
+            kind=kind,
+            dtype=dtype,
+            missing=_round(missing),
+            format=fmt,
+            min=None if pd.isna(first) else first.isoformat(),
+            max=None if pd.isna(last) else last.isoformat(),
+        )
+    if kind == "numeric":
+        numbers, _ = model_values(series, Column(kind=kind, dtype=dtype))
+        finite = numbers[np.isfinite(numbers)]
+        return Column(
+            kind=kind,
+            dtype=dtype,
+            missing=_round(missing),
+            min=_round(finite.min()) if finite.size else None,
+            max=_round(finite.max()) if finite.size else None,
+        )
+    return Column(kind=kind, dtype=dtype, missing=_round(missing))
+
+
+def model_values(series: pd.Series, column: Column) -> tuple[Any, int]:
+    """``series`` as the model takes a column of ``column.kind``, and how many of its values do
+    not fit the kind (they become gaps): float64 numbers for numeric and boolean (1/0), text
+    (object, NaN for a gap) for categorical, datetime64 for datetime. Identifiers and text are
+    returned as they are."""
+    dtype = series.dtype
+    kind = column.kind
+    if kind == "numeric":
+        if ptypes.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+            if ptypes.is_complex_dtype(dtype):
+                return np.full(len(series), np.nan), int(series.notna().sum())
+            return series.to_numpy(dtype=np.float64, na_value=np.nan), 0
+        if ptypes.is_datetime64_any_dtype(dtype) or ptypes.is_timedelta64_dtype(dtype):
+            return np.full(len(series), np.nan), int(series.notna().sum())
+        numbers = pd.to_numeric(series.astype(object), errors="coerce")
+        bad = int((numbers.isna() & series.notna()).sum())
+        return numbers.to_numpy(dtype=np.float64, na_value=np.nan), bad
+    if kind == "boolean":
+        if ptypes.is_bool_dtype(dtype):
+            return series.to_numpy(dtype=np.float64, na_value=np.nan), 0
+        if ptypes.is_numeric_dtype(dtype):
+            numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            bad = ~np.isnan(numbers) & (numbers != 0) & (numbers != 1)
+            return np.where(bad, np.nan, numbers), int(bad.sum())
+        words = series.astype(object).map(_boolean_word, na_action="ignore")
+        bad = int((words.isna() & series.notna()).sum())
+        return words.to_numpy(dtype=np.float64, na_value=np.nan), bad
+    if kind == "categorical":
+        return category_text(series), 0
+    if kind == "datetime":
+        if ptypes.is_datetime64_any_dtype(dtype):
+            times = series if getattr(dtype, "tz", None) is None else series.dt.tz_localize(None)
+            return pd.Series(times.to_numpy(), index=series.index), 0
+        if ptypes.is_numeric_dtype(dtype) or ptypes.is_bool_dtype(dtype):
+            return pd.Series(pd.NaT, index=series.index), int(series.notna().sum())
+        fmt = column.format or "ISO8601"
+        times = pd.to_datetime(series.astype(object), format=fmt, errors="coerce")
+        if getattr(times.dtype, "tz", None) is not None:
+            times = times.dt.tz_localize(None)
+        return times, int((times.isna() & series.notna()).sum())
+    return series, 0
+
+
+def category_text(series: pd.Series) -> pd.Series:
+    """Categories as text (object dtype, NaN for a gap): integral numbers without a fraction, so
+    3, 3.0 and '3' are one category whether they came from a CSV, parquet or JSON."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+        dtype = series.dtype
+    if ptypes.is_bool_dtype(dtype):
+        return series.astype(object).where(series.notna(), np.nan).map(str, na_action="ignore")
+    if ptypes.is_numeric_dtype(dtype):
+        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        known = ~np.isnan(numbers)
+        text = np.full(len(series), np.nan, dtype=object)
+        if known.any():
+            values = numbers[known]
+            integral = values == np.round(values)
+            text[known] = np.where(
+                integral, values.astype(np.int64).astype(str), values.astype(str)
+            )
+        return pd.Series(text, index=series.index, dtype=object)
+    if ptypes.is_object_dtype(dtype) and pd.api.types.infer_dtype(series, skipna=True) in (
+        "string",
+        "empty",
+    ):
+        return series if not series.hasnans else series.where(series.notna(), np.nan)
+    return series.astype(object).map(str, na_action="ignore").where(series.notna(), np.nan)
+
+
+def _boolean_word(value: Any) -> float:
+    if isinstance(value, bool | np.bool_):
+        return float(value)
+    return BOOLEAN_WORDS.get(str(value).strip().lower(), np.nan)
+
+
+def _round(value: float) -> float:
+    return float(f"{float(value):.6g}")
