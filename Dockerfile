@@ -132,6 +132,9 @@ ENTRYPOINT ["python", "-m", "jobs.batch_inference"]
 FROM runtime AS deployment
 ENTRYPOINT ["python", "-m", "jobs.deployment"]
 
+FROM runtime AS gc
+ENTRYPOINT ["python", "-m", "jobs.gc"]
+
 # Batch jobs have nothing to probe: they run to completion and report by exit code. The
 # endpoint does, for `docker run` and the docker deployment target (Kubernetes uses its probes);
 # it listens on HANDOFF_PORT when that is set.

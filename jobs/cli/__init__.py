@@ -24,6 +24,8 @@ from jobs.common.runtime.errors import run_main
 JOBS = ("feature-engineering", "training", "batch-inference", "deployment")
 """In chain order, spelled as in images and manifests; the Python package is the snake_case."""
 SERVICES = ("serving",)
+MAINTENANCE = ("gc",)
+"""Jobs that keep the others' store tidy: not part of the chain."""
 STATE_DIR = Path(".handoff")
 """Where `handoff dashboard` records what it started (`make run` keeps its store here too)."""
 DASHBOARD_PORT = 8237
@@ -41,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run one job (its own flags follow)")
-    run.add_argument("job", choices=JOBS + SERVICES)
+    run.add_argument("job", choices=JOBS + SERVICES + MAINTENANCE)
     run.add_argument("args", nargs=argparse.REMAINDER)
 
     backfill = commands.add_parser(
@@ -82,6 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings.add_flags(serve, ServingSettings)
 
+    gc = commands.add_parser(
+        "gc",
+        help="list what the retention rules would delete; --apply deletes it (flags of gc)",
+        description="Delete old partitions, model versions, datasets and leftovers, as "
+        "`python -m jobs.gc`: a dry run unless --apply.",
+    )
+    from jobs.gc.settings import Settings as GcSettings
+
+    settings.add_flags(gc, GcSettings)
+
     dashboard = commands.add_parser(
         "dashboard",
         help="ZenML's dashboard over the local store, in the background (`handoff stop` ends it)",
@@ -107,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _backfill(args.job, args.args)
     if args.command == "serve":
         return _run_job("serving", _flags_again(args, ServingSettings))
+    if args.command == "gc":
+        return _run_job("gc", _flags_again(args, GcSettings))
     if args.command == "chain":
         return _chain(args.config_dir)
     if args.command in ("dashboard", "stop"):

@@ -18,7 +18,9 @@ from jobs.common.store.stuck_runs import fail_dead_runs
 
 log = logging.getLogger("handoff")
 SCHEMA = Path(__file__).with_name("status.schema.json")
-PIPELINES = ("feature_engineering", "training", "batch_inference", "deployment")
+PIPELINES = ("feature_engineering", "training", "batch_inference", "deployment", "gc")
+GC_PIPELINE, GC_SUMMARY_KEY = "gc", "gc"
+"""The collector's pipeline and the metadata key of its summary (jobs/gc/collect.py)."""
 
 
 def collect(names: JobSettings) -> dict[str, Any]:
@@ -55,6 +57,30 @@ def collect(names: JobSettings) -> dict[str, Any]:
         "failed_runs": [
             {"pipeline": run.pipeline, "run": run.run, "reason": run.reason} for run in failed
         ],
+        "gc": _gc(client),
+    }
+
+
+def _gc(client: Any) -> dict[str, Any] | None:
+    """The summary the last completed ``handoff gc --apply`` left on its run."""
+    try:
+        client.get_pipeline(GC_PIPELINE)
+    except KeyError:
+        return None
+    runs = client.list_pipeline_runs(
+        pipeline_name=GC_PIPELINE, status="completed", sort_by="desc:created", size=1, hydrate=True
+    )
+    if not runs.items:
+        return None
+    summary = runs.items[0].run_metadata.get(GC_SUMMARY_KEY) or {}
+    if not summary:
+        return None
+    return {
+        "time": str(summary.get("time", "")),
+        "deleted": {str(k): int(v) for k, v in (summary.get("deleted") or {}).items()},
+        "bytes": int(summary.get("bytes", 0)),
+        "store_bytes": int(summary.get("store_bytes", 0)),
+        "run": runs.items[0].name,
     }
 
 
@@ -151,7 +177,6 @@ def render(status: dict[str, Any]) -> list[str]:
         lines.append(
             f"    {predictions['name']} version {predictions['version']}{partition}: "
             f"{predictions['rows']} rows by model version {predictions['model_version']}"
-            # Predictions committed by shards were produced by no pipeline run.
             + (f" (run {predictions['run']})" if predictions["run"] else "")
         )
         drifted = predictions["drifted_features"]
@@ -172,6 +197,15 @@ def render(status: dict[str, Any]) -> list[str]:
     if status.get("failed_runs"):
         lines.append("  runs left running by a dead job, now marked failed:")
         lines += [f"    {r['pipeline']} {r['run']}: {r['reason']}" for r in status["failed_runs"]]
+    lines.append("  storage:")
+    if gc := status.get("gc"):
+        removed = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in gc["deleted"].items() if n)
+        lines.append(
+            f"    {gc['store_bytes'] - gc['bytes']} bytes in the artifact store after the last "
+            f"gc ({gc['time']}), which removed {removed or 'nothing'}: {gc['bytes']} bytes"
+        )
+    else:
+        lines.append("    no gc has run (handoff gc lists what it would delete)")
     lines.append("  endpoints:")
     for endpoint in status["endpoints"]:
         state = EndpointState(**{k: v for k, v in endpoint.items() if k != "answering"})

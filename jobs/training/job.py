@@ -24,6 +24,16 @@ def run(settings: Settings) -> int:
         preflight.resolve(settings.training_dataset, settings.train_version),
         preflight.resolve(settings.testing_dataset, settings.test_version),
     )
+    if settings.skip_if_trained and (
+        done := chaining.fallback_done(
+            settings.model_name,
+            params.training.record(),
+            params.testing.record(),
+            pinned=bool(settings.train_version or settings.test_version),
+        )
+    ):
+        print(done)
+        return 0
     preflight.check_values(params)
     trained = train(settings.model_name, settings.model_artifact, params)
     record = trained.record
@@ -33,7 +43,11 @@ def run(settings: Settings) -> int:
         f" -> {record.get('stage')} ({record.get('reason')})"
     )
     chaining.after_training(
-        settings.downstream, trained.run_id, str(trained.version), str(record.get("stage"))
+        settings.downstream,
+        trained.run_id,
+        str(trained.version),
+        str(record.get("stage")),
+        predictions=settings.predictions_artifact,
     )
     return 0
 

@@ -13,6 +13,11 @@ class Settings(ModelChoice, JobSettings):
 
     train_version: str | None = Field(None, description="training dataset version; null=latest")
     test_version: str | None = Field(None, description="testing dataset version; null=latest")
+    skip_if_trained: bool = Field(
+        False,
+        description="an unpinned run (training's schedule, the fallback for a failed chained "
+        "start) does nothing when production was trained and tested on these dataset versions",
+    )
     downstream: Downstream = Field(
         ["batch-inference", "deployment"], description="jobs to start on a new production model"
     )

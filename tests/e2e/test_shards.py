@@ -66,9 +66,9 @@ def remote(
     yield jobs
 
 
-def land_s3(s3: servers.S3Server, day: str, table: pd.DataFrame) -> None:
+def land_s3(s3: servers.S3Server, day: str, table: pd.DataFrame, bucket: str = BUCKET) -> None:
     for i, body in enumerate(parquet_files(table, files=2, row_group=300)):
-        s3.client().put_object(Bucket=BUCKET, Key=f"incoming/dt={day}/part-{i}.parquet", Body=body)
+        s3.client().put_object(Bucket=bucket, Key=f"incoming/dt={day}/part-{i}.parquet", Body=body)
 
 
 def flags(day: str, *extra: str) -> list[str]:

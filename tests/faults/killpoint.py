@@ -9,6 +9,7 @@ process after wrapping two ZenML internals, so the kill lands exactly where aske
 - `pause-before:<step>` / `pause-write:<name>`: no kill; print the marker and sleep
   `KILLPOINT_PAUSE_S` (default 5) there, so a test can stop a server at that moment;
 - `holding-lock`: right after taking the promotion lock, before deciding;
+- `before-record-delete`: the garbage collector, after a version's data, before its record;
 - `none`: no kill (the same process shape for the rerun).
 
 The process prints `KILLPOINT <point>` to stderr and kills itself with SIGKILL: nothing of the
@@ -98,6 +99,17 @@ def holding_the_promotion_lock(point: str) -> None:
     leases.try_acquire = acquire_and_maybe_die
 
 
+def before_a_record_delete(point: str) -> None:
+    """The collector dies right before deleting an artifact version's record: its data and its
+    run are gone already (a record without data, until the rerun)."""
+    from jobs.common.store import artifacts
+
+    def die_instead(version_id: str) -> None:
+        die(point)
+
+    artifacts.delete_record = die_instead
+
+
 class _HalfWriter:
     """Passes writes through; at close (all bytes known) flushes half of them, then dies."""
 
@@ -132,5 +144,7 @@ if __name__ == "__main__":
         in_an_artifact_write(point, point.split(":", 1)[1])
     elif point == "holding-lock":
         holding_the_promotion_lock(point)
+    elif point == "before-record-delete":
+        before_a_record_delete(point)
     sys.argv = [f"jobs.{job}", *flags]
     runpy.run_module(f"jobs.{job}", run_name="__main__", alter_sys=True)

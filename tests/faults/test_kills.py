@@ -25,7 +25,7 @@ ARTIFACTS = [
     "trained_model",
     "iris_predictions",
 ]
-PIPELINES = ["feature_engineering", "training", "batch_inference", "deployment"]
+PIPELINES = ["feature_engineering", "training", "batch_inference", "deployment", "gc"]
 # (job, kill point): each boundary before a step, after the last step, and the largest write.
 POINTS = [
     ("feature_engineering", "before:build_datasets"),
@@ -42,6 +42,9 @@ POINTS = [
     ("batch_inference", "after:commit_predictions"),
     ("deployment", "before:deploy_model"),
     ("deployment", "after:deploy_model"),
+    ("gc", "before:collect_garbage"),
+    ("gc", "before-record-delete"),  # a version's data and run deleted, its record not yet
+    ("gc", "after:collect_garbage"),
 ]
 KILLED: list[tuple[str, str]] = []  # (pipeline, run name)
 LAST_KILL = {"at": 0.0}
@@ -64,14 +67,22 @@ def deploy_flags(store: JobRunner) -> list[str]:
     return ["--port", str(PORT["serving"])]
 
 
+def new_rows(store: JobRunner, tag: str) -> str:
+    """A table batch inference has not scored yet (scored rows would be "nothing to do")."""
+    rows = 20 + len(KILLED)
+    table = Path(store.workdir) / f"rows-{rows}-{tag}.csv"
+    lines = ["sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm"]
+    lines += [f"{5 + i / 100:.2f},3.0,{1 + i / 50:.2f},0.2" for i in range(rows)]
+    table.write_text("\n".join(lines) + "\n")
+    return str(table)
+
+
 def flags(store: JobRunner, job: str, point: str) -> list[str]:
-    if job == "batch_inference":  # new rows each time: scored rows would be "nothing to do"
-        rows = 20 + len(KILLED)
-        table = Path(store.workdir) / f"rows-{rows}.csv"
-        lines = ["sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm"]
-        lines += [f"{5 + i / 100:.2f},3.0,{1 + i / 50:.2f},0.2" for i in range(rows)]
-        table.write_text("\n".join(lines) + "\n")
-        return ["--input", str(table)]
+    if job == "batch_inference":
+        return ["--input", new_rows(store, "killed")]
+    if job == "gc":  # give it work: a partition older than the newest one
+        ok(store.job("batch_inference", "--input", new_rows(store, "for-gc")))
+        return ["--apply", "--keep-last", "1", "--orphan-age", "0m"]
     if job == "deployment":  # give it work: serve a version other than the one it serves
         versions = sorted(store.stages())
         current = store.production()

@@ -10,9 +10,10 @@ JOBS = {
     "batch_inference": "handoff-batch-inference",
     "deployment": "handoff-deployment",
     "serving": "handoff-serving",
+    "gc": "handoff-gc",
 }
 # The jobs that run to completion (CronJobs in the cluster); serving is the long-running one.
-BATCH_JOBS = ["feature_engineering", "training", "batch_inference", "deployment"]
+BATCH_JOBS = ["feature_engineering", "training", "batch_inference", "deployment", "gc"]
 
 
 def target(job: str) -> str:

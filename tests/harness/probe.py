@@ -90,6 +90,46 @@ def table(name_and_version: str) -> list[dict[str, Any]]:
     return frame.to_dict(orient="records")
 
 
+def loads(_: str) -> list[dict[str, Any]]:
+    """Every artifact version in the job's stack's artifact store, loaded: what failed, and why."""
+    from zenml.client import Client
+
+    import jobs.common.store.parquet  # noqa: F401 - as in table()
+    from jobs.common.runtime.connection import connect
+    from jobs.common.store import artifacts
+
+    connect()
+    root = artifacts.store_root()
+    found = []
+    for version in Client().list_artifact_versions(size=1000).items:
+        if not str(version.uri).startswith(root):
+            continue
+        try:
+            version.load()
+            error = None
+        except Exception as err:  # noqa: BLE001 - the probe reports it
+            error = f"{type(err).__name__}: {err}"
+        found.append(
+            {"name": version.artifact.name, "version": str(version.version), "error": error}
+        )
+    return found
+
+
+def store_files(_: str) -> list[dict[str, Any]]:
+    """Every file in the job's stack's artifact store, and the URIs of every version there."""
+    from zenml.client import Client
+
+    from jobs.common.data import streaming
+    from jobs.common.runtime.connection import connect
+    from jobs.common.store import artifacts
+
+    connect()
+    root = artifacts.store_root()
+    files = [{"uri": f.uri, "size": f.size} for f in streaming.walk_files(root)]
+    uris = [str(v.uri) for v in Client().list_artifact_versions(size=1000).items]
+    return [{"root": root, "files": files, "registered": [u for u in uris if u.startswith(root)]}]
+
+
 def stacks(_: str) -> list[dict[str, Any]]:
     from zenml.client import Client
 
@@ -122,6 +162,8 @@ if __name__ == "__main__":
                 "table": table,
                 "stacks": stacks,
                 "components": components,
+                "loads": loads,
+                "store_files": store_files,
             }[what](name),
             default=str,
         )

@@ -66,6 +66,20 @@ def test_training_takes_latest_by_default_and_a_pinned_version_on_request(chain:
     assert pinned["metadata"]["promotion"]["champion_version"] == str(champion)
 
 
+def test_a_scheduled_training_on_the_datasets_production_has_does_nothing(chain: LocalChain):
+    """Training's schedule (skip_if_trained, as the CronJob's config sets it) is the fallback for
+    a failed chained start: it must not train and promote an identical version again."""
+    chain.datasets()
+    ok(chain.jobs.job("training"))  # ties promote: production is trained on the newest datasets
+    versions = chain.jobs.stages()
+    out = ok(chain.jobs.job("training", "--skip-if-trained", "true"))
+    assert "already; nothing to do" in out, out
+    assert chain.jobs.stages() == versions
+    # Pinned (a chained start, or by hand), it trains whatever production was trained on.
+    out = ok(chain.jobs.job("training", "--skip-if-trained", "true", "--train-version", "1"))
+    assert "trained iris_classifier version" in out
+
+
 def test_a_worse_model_stays_in_staging_and_says_why(chain: LocalChain):
     champion = chain.champion()
     out = ok(chain.jobs.job("training", *WORSE))

@@ -32,6 +32,7 @@ PINS = {
     "deployment": {"model_version": "7"},
     "stack-bootstrap": {},
     "feature-engineering": {},
+    "gc": {},  # never chained; `kubectl create job --from` makes the same Job
 }
 UPSTREAM = Upstream("training", "7", str(uuid.UUID(int=7)))
 

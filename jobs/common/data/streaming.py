@@ -345,8 +345,9 @@ class TableWriter:
         self.writer = self.handle = None
 
 
-def remove_tree(uri: str) -> None:
-    """Best effort: a folder (or file) and everything under it."""
+def remove_tree(uri: str, strict: bool = False) -> None:
+    """A folder (or file) and everything under it; best effort unless ``strict`` (then a
+    failure raises, for a caller that must not go on as if it were gone)."""
     import shutil
 
     try:
@@ -357,11 +358,27 @@ def remove_tree(uri: str) -> None:
             elif store.exists(uri):
                 store.remove(uri)
         elif os.path.isdir(uri):
-            shutil.rmtree(uri, ignore_errors=True)
+            shutil.rmtree(uri, ignore_errors=not strict)
         elif os.path.exists(uri):
             os.remove(uri)
-    except Exception:  # noqa: BLE001 - cleanup must never hide the error being handled
-        pass
+    except Exception:
+        if strict:
+            raise
+
+
+def remove_empty_parents(uri: str, root: str) -> None:
+    """Local folders left empty above ``uri``, up to (not including) ``root``; object stores
+    have no folders to leave behind."""
+    if is_remote(uri):
+        return
+    folder = Path(uri).parent
+    stop = Path(root)
+    while stop in folder.parents:
+        try:
+            folder.rmdir()  # only if empty
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def move(source: str, target: str) -> None:
@@ -410,3 +427,47 @@ def list_names(uri: str) -> list[str]:
             return []
         return [str(n).rstrip("/").rsplit("/", 1)[-1] for n in store.listdir(uri)]
     return os.listdir(uri) if os.path.isdir(uri) else []
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    uri: str
+    size: int
+    modified: float
+    """Seconds since the epoch."""
+
+
+def walk_files(uri: str) -> list[StoredFile]:
+    """Every file under folder ``uri`` with its size and time (one listing in an object store);
+    empty if it does not exist."""
+    if is_remote(uri):
+        store = _store()
+        scheme = uri.split("://", 1)[0]
+        found = store.filesystem.find(uri, detail=True)
+        return [
+            StoredFile(
+                uri=f"{scheme}://{key}" if "://" not in key else key,
+                size=int(info.get("size") or 0),
+                modified=_epoch(info.get("LastModified") or info.get("mtime")),
+            )
+            for key, info in found.items()
+            if info.get("type", "file") != "directory"
+        ]
+    files = []
+    for folder, _dirs, names in os.walk(uri):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                continue  # removed meanwhile
+            files.append(StoredFile(path, stat.st_size, stat.st_mtime))
+    return files
+
+
+def _epoch(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    return float(value)

@@ -62,6 +62,10 @@ def add_flags(parser: argparse.ArgumentParser, settings_cls: type[BaseModel]) ->
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         # A key may have a shorter flag (backfill_from: --from) besides its own.
         short = [str(extra["flag"])] if "flag" in extra else []
+        # A yes/no key is also a bare flag: `--apply` is `--apply true`.
+        switch: dict[str, Any] = (
+            {"nargs": "?", "const": "true"} if field.annotation in (bool, "bool") else {}
+        )
         parser.add_argument(
             *short,
             "--" + key.replace("_", "-"),
@@ -69,6 +73,7 @@ def add_flags(parser: argparse.ArgumentParser, settings_cls: type[BaseModel]) ->
             default=None,
             metavar="VALUE",
             help=f"{field.description or key} (env {env_name(key)})",
+            **switch,
         )
 
 

@@ -22,6 +22,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -164,3 +165,29 @@ def _holder_tags(name: str) -> list[Any]:
 def _delete_quietly(client: Any, tag_id: Any) -> None:
     with contextlib.suppress(KeyError):  # another waiter broke it first
         client.delete_tag(tag_id)
+
+
+class StillHeld(Exception):
+    """A live holder kept the lease for longer than the caller would wait."""
+
+    def __init__(self, name: str, holder: str | None, wait_s: float) -> None:
+        super().__init__(f"{holder or 'another process'} has held {name} for over {wait_s:.0f}s")
+        self.holder = holder
+
+
+@contextlib.contextmanager
+def held(name: str, wait_s: float) -> Iterator[Lease]:
+    """Hold lease ``name`` for the block, waiting up to ``wait_s`` for a live holder (a dead
+    one's lease is broken once expired); ``StillHeld`` if a live holder keeps it that long."""
+    import random
+
+    observed = Observations()
+    deadline = time.monotonic() + wait_s
+    while (lease := try_acquire(name, observed)) is None:
+        if time.monotonic() > deadline:
+            raise StillHeld(name, current_holder(name), wait_s)
+        time.sleep(0.2 + random.random() * 0.5)
+    try:
+        yield lease
+    finally:
+        lease.release()

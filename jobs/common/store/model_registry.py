@@ -7,8 +7,6 @@ version was production before (what ``handoff rollback`` restores).
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -42,19 +40,14 @@ def promotion_lock(model_name: str, wait_s: float = LOCK_WAIT_S) -> Iterator[Non
     from jobs.common.store import leases
 
     name = lock_name(model_name)
-    observed = leases.Observations()
-    deadline = time.monotonic() + wait_s
-    while (lease := leases.try_acquire(name, observed)) is None:
-        if time.monotonic() > deadline:
-            raise Unavailable(
-                f"{leases.current_holder(name) or 'another job'} has held the promotion lock of "
-                f"{model_name} for over {wait_s:.0f}s and is still alive (tag {name})"
-            )
-        time.sleep(0.2 + random.random() * 0.5)
     try:
-        yield
-    finally:
-        lease.release()
+        with leases.held(name, wait_s) as lease:
+            yield
+    except leases.StillHeld as err:
+        raise Unavailable(
+            f"{err.holder or 'another job'} has held the promotion lock of {model_name} for "
+            f"over {wait_s:.0f}s and is still alive (tag {name})"
+        ) from err
     if lease.lost:
         raise Unavailable(
             f"the promotion lock of {model_name} was broken while held (no renewal reached the "
