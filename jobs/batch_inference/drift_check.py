@@ -1,4 +1,5 @@
-"""Drift of one partition against the model version's training data.
+"""Drift of one partition against the model version's training data, and its categories the
+model never saw.
 
 A per-batch check beside the data contract (memory bounded: see ``jobs.common.quality.drift``). Its
 ``summary()`` runs once every batch is scored and before anything is moved into place or
@@ -9,7 +10,9 @@ the predictions' metadata, and :func:`write_picture` leaves its picture beside t
 A partition scored by N shards is judged whole, not shard by shard: each shard's
 :class:`ShardDrift` judges nothing and leaves its accumulator's state beside its part
 (:func:`state_name`); the shard that commits merges them (:meth:`PartitionDrift.merge`) and
-judges the partition as one pod would have.
+judges the partition as one pod would have. The rows of categories the model never saw are
+counted per column alongside (``unseen_categories`` in the predictions' metadata, whatever the
+drift mode; ``unseen: fail`` refuses them in the data contract instead).
 """
 
 from __future__ import annotations
@@ -24,10 +27,12 @@ import pandas as pd
 
 from jobs.batch_inference.params import PartitionRun
 from jobs.common.data import streaming
+from jobs.common.data.data_contract import counted_categories, unseen_categories
 from jobs.common.quality import drift
 
 log = logging.getLogger("handoff")
 KEY = "drift"
+UNSEEN_KEY = "unseen_categories"
 PICTURE = "_drift.html"
 """The drift picture, beside the parquet parts of the predictions, registered as the predictions
 version's visualization. The leading underscore keeps ``pd.read_parquet(folder)`` and pyarrow
@@ -44,20 +49,46 @@ class PartitionDrift:
             if run.reference and run.drift != "off"
             else None
         )
+        self.schema = run.table_schema()
+        self.unseen = dict.fromkeys(counted_categories(self.schema), 0)
+
+    @property
+    def active(self) -> bool:
+        """Anything to gather: drift statistics, or categories to count."""
+        return self.accumulator is not None or bool(self.unseen)
 
     def __call__(self, frame: pd.DataFrame, where: str) -> None:
         if self.accumulator is not None:
             self.accumulator.update(frame)
+        if self.unseen:
+            for name, count in unseen_categories(frame, self.schema).items():
+                self.unseen[name] += count
 
     def merge(self, state: bytes) -> None:
         """Add a shard's share of the partition: what its :meth:`ShardDrift.state` wrote."""
+        with np.load(io.BytesIO(state), allow_pickle=False) as loaded:
+            arrays = dict(loaded)
+        counts = arrays.pop(UNSEEN_KEY, np.zeros(len(self.unseen)))
+        for name, count in zip(self.unseen, counts, strict=True):
+            self.unseen[name] += int(count)
         if self.accumulator is not None:
-            with np.load(io.BytesIO(state), allow_pickle=False) as arrays:
-                self.accumulator.merge(dict(arrays))
+            self.accumulator.merge(arrays)
 
     def summary(self) -> dict[str, Any]:
         report = self.report()
-        return {} if report is None else {KEY: report.to_metadata()}
+        found = {name: count for name, count in self.unseen.items() if count}
+        if found:
+            log.warning(
+                "%s partition %s: rows of categories the model never saw: %s (unseen: warn)",
+                self.run.predictions_artifact,
+                self.run.partition,
+                ", ".join(f"{name} {count}" for name, count in found.items()),
+                extra={UNSEEN_KEY: found},
+            )
+        return {
+            **({} if report is None else {KEY: report.to_metadata()}),
+            **({UNSEEN_KEY: found} if found else {}),
+        }
 
     def report(self) -> drift.DriftReport | None:
         """The partition's report, after the ``drift`` mode is applied (``fail`` raises)."""
@@ -93,11 +124,13 @@ class ShardDrift(PartitionDrift):
         return {}
 
     def state(self) -> bytes | None:
-        """The accumulator's state as an ``.npz`` file's bytes; None when drift is not checked."""
-        if self.accumulator is None:
+        """The accumulator's state and the unseen counts as an ``.npz`` file's bytes; None when
+        there is nothing to gather."""
+        if not self.active:
             return None
         buffer = io.BytesIO()
-        arrays: dict[str, Any] = self.accumulator.state()
+        arrays: dict[str, Any] = {} if self.accumulator is None else self.accumulator.state()
+        arrays[UNSEEN_KEY] = np.asarray(list(self.unseen.values()), dtype=np.int64)
         np.savez(buffer, allow_pickle=False, **arrays)
         return buffer.getvalue()
 

@@ -134,7 +134,7 @@ def partition_drift(run: PartitionRun, staged: Staged) -> dict[str, Any]:
     (``drift: fail`` raises ``BadInput``: exit 2, nothing registered), its picture written
     beside the parts; the summary for the predictions' metadata (empty when unchecked)."""
     drifts = drift_check.PartitionDrift(run)
-    if drifts.accumulator is None:
+    if not drifts.active:
         drifts.summary()  # says why drift is not checked, if it should have been
         return {}
     names = set(streaming.list_names(staged.folder))

@@ -141,7 +141,7 @@ def create_app(
         return {
             "model": slot.model.name,
             "version": slot.model.version,
-            "features": list(slot.model.schema),
+            "features": list(slot.model.schema.features),
         }
 
     @app.get("/metrics", include_in_schema=False)
@@ -165,7 +165,9 @@ def create_app(
                 },
                 status_code=422,
             )
-        frame = pd.DataFrame([row.model_dump() for row in rows], columns=list(model.schema))
+        frame = pd.DataFrame(
+            [row.model_dump() for row in rows], columns=list(model.schema.features)
+        )
         predictions = model.estimator.predict(frame)
         metrics.predicted(model.name, model.version, len(predictions))
         return {

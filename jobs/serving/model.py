@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from jobs.common.data.data_contract import FeatureSchema
+from jobs.common.data.schema import TableSchema, from_metadata
 from jobs.serving.schema import record_adapter
 
 
@@ -16,7 +16,7 @@ class ServedModel:
     name: str
     version: str
     estimator: Any
-    schema: FeatureSchema
+    schema: TableSchema
     records: TypeAdapter[Any]
 
 
@@ -27,5 +27,6 @@ def load(model_name: str, version: str | None, model_artifact: str) -> ServedMod
     connect()
     found = get_version(model_name, version) if version else require_production(model_name)
     estimator = found.get_model_artifact(model_artifact).load()
-    schema = found.run_metadata.get("feature_schema") or {}
+    schema = from_metadata(found.run_metadata) or from_metadata({"feature_schema": {}})
+    assert schema is not None, "a schema of no features is still a schema"
     return ServedModel(model_name, str(found.number), estimator, schema, record_adapter(schema))

@@ -1,36 +1,78 @@
-"""Building, fitting and scoring a classifier: plain functions, no ZenML."""
+"""Building, fitting and scoring the model: plain functions, no ZenML.
+
+The model is one scikit-learn ``Pipeline``: the recorded schema's reading of the raw columns
+(``Conform``), the preprocessing fitted on the training rows (``jobs.training.preprocessing``),
+then the estimator. Batch inference and serving apply that whole pipeline to raw rows.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sklearn.base import ClassifierMixin
-from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from jobs.common.data.kinds import Task
 from jobs.common.runtime.errors import BadInput
-from jobs.training.params import Classifier, Metric
+from jobs.training.params import Metric
 
-# One estimator per name the settings accept (jobs.training.params.Classifier).
-CLASSIFIERS: dict[Classifier, type] = {
-    "logistic_regression": LogisticRegression,
-    "random_forest": RandomForestClassifier,
-    "gradient_boosting": GradientBoostingClassifier,
-    "decision_tree": DecisionTreeClassifier,
-    "knn": KNeighborsClassifier,
+# One estimator per name the settings accept (jobs.training.params.Classifier), per task.
+ESTIMATORS: dict[Task, dict[str, type]] = {
+    "classification": {
+        "hist_gradient_boosting": HistGradientBoostingClassifier,
+        "logistic_regression": LogisticRegression,
+        "random_forest": RandomForestClassifier,
+        "gradient_boosting": GradientBoostingClassifier,
+        "decision_tree": DecisionTreeClassifier,
+        "knn": KNeighborsClassifier,
+    },
+    "regression": {
+        "hist_gradient_boosting": HistGradientBoostingRegressor,
+        "ridge": Ridge,
+        "random_forest": RandomForestRegressor,
+        "gradient_boosting": GradientBoostingRegressor,
+        "decision_tree": DecisionTreeRegressor,
+        "knn": KNeighborsRegressor,
+    },
 }
-# Unscaled iris needs more than the default 100 iterations to converge.
-DEFAULTS: dict[str, dict[str, Any]] = {"logistic_regression": {"max_iter": 1000}}
+# Unscaled iris needs more than the default 100 iterations to converge; imbalanced classes get
+# weights that make every class count alike.
+DEFAULTS: dict[tuple[Task, str], dict[str, Any]] = {
+    ("classification", "logistic_regression"): {"max_iter": 1000},
+    ("classification", "hist_gradient_boosting"): {"class_weight": "balanced"},
+}
+METRICS: dict[Task, tuple[Metric, ...]] = {
+    "classification": ("accuracy", "balanced_accuracy", "f1_macro"),
+    "regression": ("rmse", "mae", "r2"),
+}
+DEFAULT_METRIC: dict[Task, Metric] = {"classification": "balanced_accuracy", "regression": "rmse"}
 
 
-def build(name: Classifier, hyperparameters: dict[str, Any], random_state: int) -> ClassifierMixin:
-    """An unfitted classifier; an unknown hyperparameter is bad config, not a crash mid-run."""
-    estimator_cls = CLASSIFIERS[name]
-    params = {**DEFAULTS.get(name, {}), **hyperparameters}
+def build(
+    name: str, hyperparameters: dict[str, Any], random_state: int, task: Task | None = None
+) -> BaseEstimator:
+    """An unfitted estimator for ``task`` (None: whichever task knows the name, to check the
+    configuration before anything runs); an unknown hyperparameter is bad config, not a crash."""
+    tasks: list[Task] = [task] if task else list(ESTIMATORS)
+    chosen = next((t for t in tasks if name in ESTIMATORS[t]), None)
+    if chosen is None:
+        known = ", ".join(ESTIMATORS[tasks[0]])
+        raise BadInput(f"classifier {name!r} does not do {tasks[0]}; use one of {known}")
+    estimator_cls = ESTIMATORS[chosen][name]
+    params = {**DEFAULTS.get((chosen, name), {}), **hyperparameters}
     if "random_state" in estimator_cls().get_params():
         params.setdefault("random_state", random_state)
     try:
@@ -40,16 +82,45 @@ def build(name: Classifier, hyperparameters: dict[str, Any], random_state: int) 
     return estimator
 
 
-def fit(estimator: ClassifierMixin, train: pd.DataFrame, target: str) -> ClassifierMixin:
+def fit(model: Pipeline, train: pd.DataFrame, target: str) -> Pipeline:
     try:
-        return estimator.fit(train.drop(columns=[target]), train[target])
+        return model.fit(train.drop(columns=[target]), train[target])
     except (ValueError, TypeError) as err:
         raise BadInput(f"cannot train on the training dataset: {err}") from err
 
 
-def score(model: ClassifierMixin, test: pd.DataFrame, target: str) -> dict[Metric, float]:
-    predicted = model.predict(test.drop(columns=[target]))
+def score(model: Any, test: pd.DataFrame, target: str, task: Task = "classification") -> dict:
+    """Every metric of the task on the testing rows (``model``: a pipeline or a baseline)."""
+    return metrics(test[target], model.predict(test.drop(columns=[target])), task)
+
+
+def metrics(truth: Any, predicted: Any, task: Task) -> dict[str, float]:
+    from sklearn import metrics as m
+
+    if task == "regression":
+        return {
+            "rmse": float(np.sqrt(m.mean_squared_error(truth, predicted))),
+            "mae": float(m.mean_absolute_error(truth, predicted)),
+            "r2": float(m.r2_score(truth, predicted)),
+        }
     return {
-        "accuracy": float(accuracy_score(test[target], predicted)),
-        "f1_macro": float(f1_score(test[target], predicted, average="macro")),
+        "accuracy": float(m.accuracy_score(truth, predicted)),
+        "balanced_accuracy": float(m.balanced_accuracy_score(truth, predicted)),
+        "f1_macro": float(m.f1_score(truth, predicted, average="macro")),
     }
+
+
+def baseline(train: pd.DataFrame, test: pd.DataFrame, target: str, task: Task) -> dict:
+    """What a trivial model scores: the training mean (regression) or class shares."""
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    dummy = DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
+    dummy.fit(np.zeros((len(train), 1)), train[target])
+    return metrics(test[target], dummy.predict(np.zeros((len(test), 1))), task)
+
+
+def sample(train: pd.DataFrame, at_most: int, random_state: int) -> pd.DataFrame:
+    """A uniform sample of at most ``at_most`` rows (all of them when there are fewer)."""
+    if len(train) <= at_most:
+        return train
+    return train.sample(n=at_most, random_state=random_state).reset_index(drop=True)

@@ -11,23 +11,49 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 Classifier = Literal[
-    "logistic_regression", "random_forest", "gradient_boosting", "decision_tree", "knn"
+    "hist_gradient_boosting",
+    "logistic_regression",
+    "ridge",
+    "random_forest",
+    "gradient_boosting",
+    "decision_tree",
+    "knn",
 ]
-Metric = Literal["accuracy", "f1_macro"]
+"""The estimator family; each does classification and regression (its classifier or regressor)
+except logistic_regression (classes only) and ridge (numbers only)."""
+Metric = Literal["accuracy", "balanced_accuracy", "f1_macro", "rmse", "mae", "r2"]
 
 
 class ModelChoice(BaseModel):
     """The estimator and how it is judged: configured by the user, passed on as they are."""
 
     classifier: Classifier = Field(
-        "logistic_regression", description="one of " + ", ".join(get_args(Classifier))
+        "hist_gradient_boosting",
+        description="the estimator (a classifier or regressor, by the task): one of "
+        + ", ".join(get_args(Classifier)),
     )
     hyperparameters: dict[str, Any] = Field(
         default_factory=dict, description="passed to the classifier"
     )
-    metric: Metric = Field("accuracy", description="one of " + ", ".join(get_args(Metric)))
-    threshold: float = Field(0.9, ge=0, le=1, description="minimum metric for production")
-    random_state: int = Field(42, description="seed of the classifier")
+    metric: Metric | Literal["auto"] = Field(
+        "auto",
+        description="what promotion judges: auto (balanced_accuracy for classes, rmse for "
+        "numbers) or one of " + ", ".join(get_args(Metric)),
+    )
+    threshold: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="minimum score for production (rmse and mae have none: they must beat the "
+        "trivial baseline)",
+    )
+    random_state: int = Field(42, description="seed of the estimator and the sample")
+    max_training_rows: int = Field(
+        2_000_000,
+        gt=0,
+        description="fit on a uniform sample of at most this many training rows (recorded on "
+        "the model version), so training stays inside its pod",
+    )
 
 
 class DatasetRef(BaseModel):
@@ -45,10 +71,15 @@ class DatasetRef(BaseModel):
 
 
 class TrainingParams(ModelChoice):
-    """A run's whole input: the model choice plus the resolved datasets and their label."""
+    """A run's whole input: the model choice plus the resolved datasets, their label and the
+    schema feature engineering recorded on them."""
 
     model_config = ConfigDict(frozen=True)
 
     training: DatasetRef
     testing: DatasetRef
     target_column: str
+    metric: Metric  # resolved: never "auto"
+    schema_record: dict[str, Any]
+    """The training dataset's schema (``jobs.common.data.schema``; for a dataset published
+    before schemas were recorded: its features as numbers, as they had to be then)."""

@@ -23,12 +23,33 @@ class Dataset:
 
 
 def params(choice: ModelChoice, train: Dataset, test: Dataset) -> TrainingParams:
-    """The run's parameters, once the two datasets are known to fit together."""
+    """The run's parameters, once the two datasets are known to fit together: the metric
+    follows the task unless configured, and the estimator must do the task."""
+    from jobs.common.data.schema import from_metadata
+    from jobs.training.model import DEFAULT_METRIC, METRICS, build
+
+    target = target_column(train, test)
+    schema = from_metadata({**train.metadata, "target_column": target})
+    if schema is None:
+        raise BadInput(
+            f"{train.ref.name} version {train.ref.version} records no schema; publish it with "
+            "the feature-engineering job"
+        )
+    metric = DEFAULT_METRIC[schema.task] if choice.metric == "auto" else choice.metric
+    if metric not in METRICS[schema.task]:
+        raise BadInput(
+            f"metric {metric!r} does not judge {schema.task} (the target {target!r} of "
+            f"{train.ref.name} version {train.ref.version}); use one of "
+            + ", ".join(METRICS[schema.task])
+        )
+    build(choice.classifier, choice.hyperparameters, choice.random_state, schema.task)
     return TrainingParams(
-        **choice.model_dump(include=set(ModelChoice.model_fields)),
+        **choice.model_dump(include=set(ModelChoice.model_fields) - {"metric"}),
+        metric=metric,
         training=train.ref,
         testing=test.ref,
-        target_column=target_column(train, test),
+        target_column=target,
+        schema_record=schema.to_metadata(),
     )
 
 
@@ -68,12 +89,24 @@ def resolve(name: str, version: str | None) -> Dataset:
 
 
 def check_values(params: TrainingParams) -> None:
-    """Both datasets hold only values a classifier takes: one published before the data contract
-    knew a class of bad value is refused here (exit 2), before a model version exists."""
+    """Both datasets hold only values their schema allows: one published before the data
+    contract knew a class of bad value is refused here (exit 2), before a model version exists."""
     from zenml.client import Client
 
-    from jobs.common.data.data_contract import validate_labelled
+    from jobs.common.data.data_contract import check_features
+    from jobs.common.data.schema import infer_task
 
+    schema = table_schema(params)
     for ref in (params.training, params.testing):
         frame = Client().get_artifact_version(ref.id).load()
-        validate_labelled(frame, params.target_column, f"{ref.name} version {ref.version}")
+        where = f"{ref.name} version {ref.version}"
+        check_features(frame, schema, where)
+        if params.target_column not in frame.columns:
+            raise BadInput(f"{where}: target column {params.target_column!r} is missing")
+        infer_task(frame[params.target_column], where, schema.task)
+
+
+def table_schema(params: TrainingParams) -> Any:  # a TableSchema
+    from jobs.common.data.schema import TableSchema
+
+    return TableSchema.model_validate(params.schema_record)

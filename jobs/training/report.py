@@ -1,7 +1,8 @@
 """The evaluation report the ZenML dashboard shows on the run and the model version.
 
-Confusion matrix, per-class precision/recall/F1 on the testing dataset, and the candidate
-against the champion it was judged against (the promotion decision). Plain functions, no ZenML.
+Classes: the confusion matrix and per-class precision/recall/F1 on the testing dataset. Numbers:
+predicted against actual and the residuals. Both: the candidate against the champion it was
+judged against and the trivial baseline (the promotion decision). Plain functions, no ZenML.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sklearn.base import ClassifierMixin
 
 from jobs.common.quality import pictures
 
 TITLE = "Evaluation report"
+MAX_POINTS = 1000
+"""Points drawn in the predicted-against-actual picture (a uniform sample of the rows)."""
+RESIDUAL_BINS = 12
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,30 @@ class Evaluation:
     rows: int
 
 
-def evaluate(model: ClassifierMixin, test: pd.DataFrame, target: str) -> Evaluation:
+@dataclass(frozen=True)
+class RegressionEvaluation:
+    points: list[tuple[float, float]]
+    """(actual, predicted) of up to MAX_POINTS testing rows."""
+    residuals: list[tuple[str, float]]
+    """(bin, rows): how far the predictions miss (predicted - actual), in RESIDUAL_BINS bins."""
+    rows: int
+
+
+def evaluate_regression(model: Any, test: pd.DataFrame, target: str) -> RegressionEvaluation:
+    truth = test[target].to_numpy(dtype=np.float64)
+    predicted = np.asarray(model.predict(test.drop(columns=[target])), dtype=np.float64)
+    keep = np.random.default_rng(0).permutation(len(truth))[:MAX_POINTS]
+    counts, edges = np.histogram(predicted - truth, bins=RESIDUAL_BINS)
+    return RegressionEvaluation(
+        points=[(float(truth[i]), float(predicted[i])) for i in sorted(keep)],
+        residuals=[
+            (f"{edges[i]:.3g} to {edges[i + 1]:.3g}", float(n)) for i, n in enumerate(counts)
+        ],
+        rows=len(truth),
+    )
+
+
+def evaluate(model: Any, test: pd.DataFrame, target: str) -> Evaluation:
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     truth = test[target]
@@ -55,32 +82,54 @@ def evaluate(model: ClassifierMixin, test: pd.DataFrame, target: str) -> Evaluat
 
 
 def render(
-    evaluation: Evaluation,
+    evaluation: Evaluation | RegressionEvaluation,
     decision: Mapping[str, Any],
     model: str,
     version: str,
     testing: str,
 ) -> str:
     """The whole report as one self-contained HTML page."""
+    body = (
+        _regression(evaluation, testing)
+        if isinstance(evaluation, RegressionEvaluation)
+        else _classes(evaluation, testing)
+    )
+    return pictures.page(
+        TITLE,
+        _verdict(decision, version),
+        body,
+        subtitle=f"{model} version {version} on {testing}",
+    )
+
+
+def _verdict(decision: Mapping[str, Any], version: str) -> str:
+    from jobs.common.store.promotion import LOWER_IS_BETTER
+
     metric = str(decision.get("metric", "metric"))
     candidate = float(decision.get("candidate", float("nan")))
     champion = decision.get("champion")
-    threshold = float(decision.get("threshold", 0.0))
+    error = metric in LOWER_IS_BETTER
+    threshold = None if error else float(decision.get("threshold", 0.0))
     judged = [(f"candidate (version {version})", candidate)]
     if champion is not None:
         judged.append((f"champion (version {decision.get('champion_version')})", float(champion)))
-    verdict = pictures.section(
-        f"Candidate against champion ({metric})",
+    if decision.get("baseline") is not None:
+        judged.append(("trivial baseline", float(decision["baseline"])))
+    return pictures.section(
+        f"Candidate against champion ({metric}, {'lower' if error else 'higher'} is better)",
         pictures.bars(
             judged,
             limit=threshold,
             limit_label="threshold",
             # the candidate is red when it did not earn production
             highlight=[judged[0][0]] if decision.get("stage") != "production" else [],
-            scale=1.0,
+            scale=None if error else 1.0,
         ),
         note=f"decision: {decision.get('stage', 'unknown')} — {decision.get('reason', '')}",
     )
+
+
+def _classes(evaluation: Evaluation, testing: str) -> str:
     largest = max((n for row in evaluation.confusion for n in row), default=0) or 1
     confusion = pictures.section(
         "Confusion matrix",
@@ -101,9 +150,20 @@ def render(
             ],
         ),
     )
-    return pictures.page(
-        TITLE,
-        verdict,
-        pictures.side_by_side(confusion, scores),
-        subtitle=f"{model} version {version} on {testing}",
+    return pictures.side_by_side(confusion, scores)
+
+
+def _regression(evaluation: RegressionEvaluation, testing: str) -> str:
+    shown = len(evaluation.points)
+    against = pictures.section(
+        "Predicted against actual",
+        pictures.scatter(evaluation.points, x_label="actual", y_label="predicted", diagonal=True),
+        note=f"{shown} of {evaluation.rows} rows of {testing}; on the dashed line the "
+        "prediction is exact",
     )
+    residuals = pictures.section(
+        "Residuals (predicted - actual)",
+        pictures.bars(evaluation.residuals),
+        note="rows per bin of the error",
+    )
+    return pictures.side_by_side(against, residuals)

@@ -105,7 +105,7 @@ def test_a_bad_value_in_the_last_batch_exits_2_and_leaves_nothing_visible(
     folder = land(tmp_path / "incoming", "2026-09-30", files=3, copies=20)
     last = sorted(folder.iterdir())[-1]
     rows = pd.read_parquet(last)
-    rows.loc[rows.index[-1], "petal_width_cm"] = np.nan
+    rows.loc[rows.index[-1], "petal_width_cm"] = np.inf  # a gap would be imputed
     rows.to_parquet(last, index=False)
     before = versions(store)
     result = store.job(
@@ -123,7 +123,7 @@ def test_a_bad_value_in_the_last_batch_exits_2_and_leaves_nothing_visible(
     )
     assert result.returncode == 2, result.stderr[-2000:]
     line = result.stderr.strip().splitlines()[-1]
-    assert f"{last.name} (rows 2500-2999): column 'petal_width_cm' has 1 missing value" in line
+    assert f"{last.name} (rows 2500-2999): column 'petal_width_cm' has 1 non-finite value" in line
     assert versions(store) == before
     assert not (tmp_path / "out.parquet").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.parquet")]

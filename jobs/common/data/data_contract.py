@@ -111,6 +111,29 @@ def check_features(
     return found
 
 
+def unseen_categories(frame: pd.DataFrame, schema: TableSchema) -> dict[str, int]:
+    """Per categorical feature with a complete record of its categories: how many of
+    ``frame``'s values are of a category the model never saw (columns with none left out)."""
+    found = {}
+    for name in counted_categories(schema):
+        values, _ = model_values(frame[name], schema.columns[name])
+        if count := _unseen(values, schema.columns[name].categories, schema.columns[name].levels):
+            found[name] = count
+    return found
+
+
+def counted_categories(schema: TableSchema) -> list[str]:
+    """The categorical features whose unseen categories can be counted: those whose every
+    category seen was recorded."""
+    return [
+        name
+        for name, column in schema.features.items()
+        if column.kind == "categorical"
+        and column.categories
+        and (column.levels or 0) <= MAX_RECORDED_CATEGORIES
+    ]
+
+
 def require_present(frame: pd.DataFrame, schema: TableSchema, source: str) -> None:
     if missing := [c for c in schema.features if c not in frame.columns]:
         raise BadInput(

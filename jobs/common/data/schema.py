@@ -16,7 +16,7 @@ so training, batch inference and serving read a value alike.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -290,6 +290,19 @@ def date_format(values: Iterable[Any], sample: int = 1000) -> str | None:
         if parsed.notna().all():
             return fmt
     return None
+
+
+def date_reader(fmt: str | None) -> Callable[[str], str]:
+    """A check of one datetime value in the recorded spelling (ISO 8601 for a column that was
+    a datetime dtype): the text back, or ``ValueError`` naming the spelling."""
+    spelling = fmt or "ISO8601"
+
+    def read(text: str) -> str:
+        if pd.isna(pd.to_datetime(pd.Series([text]), format=spelling, errors="coerce")[0]):
+            raise ValueError(f"not a date and time in the spelling {spelling}")
+        return text
+
+    return read
 
 
 def describe(series: pd.Series, kind: Kind) -> Column:

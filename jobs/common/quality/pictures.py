@@ -116,3 +116,50 @@ def _text(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return "" if value is None else str(value)
+
+
+def scatter(
+    points: Sequence[tuple[float, float]],
+    *,
+    x_label: str,
+    y_label: str,
+    diagonal: bool = False,
+) -> str:
+    """Points in a square plot with labelled axes; ``diagonal``: the line y = x (where a
+    perfect prediction would lie)."""
+    size, margin = 360, 44
+    xs = [x for x, _ in points] or [0.0]
+    ys = [y for _, y in points] or [0.0]
+    low = min(min(xs), min(ys)) if diagonal else None
+    high = max(max(xs), max(ys)) if diagonal else None
+    x0, x1 = (low, high) if diagonal else (min(xs), max(xs))
+    y0, y1 = (low, high) if diagonal else (min(ys), max(ys))
+    assert x0 is not None and x1 is not None and y0 is not None and y1 is not None
+    span_x, span_y = (x1 - x0) or 1.0, (y1 - y0) or 1.0
+    inner = size - 2 * margin
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return margin + inner * (x - x0) / span_x, size - margin - inner * (y - y0) / span_y
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" role="img" '
+        'font-family="system-ui, sans-serif" font-size="12">',
+        f'<rect x="{margin}" y="{margin}" width="{inner}" height="{inner}" fill="none" '
+        'stroke="#d1d5db"/>',
+    ]
+    if diagonal:
+        (ax, ay), (bx, by) = at(x0, y0), at(x1, y1)
+        parts.append(
+            f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" stroke="#111827" '
+            'stroke-dasharray="4 3"/>'
+        )
+    for x, y in points:
+        px, py = at(x, y)
+        parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="#2563eb" opacity="0.6"/>')
+    parts.append(
+        f'<text x="{size / 2}" y="{size - 8}" text-anchor="middle">{escape(x_label)} '
+        f"({x0:.4g} to {x1:.4g})</text>"
+        f'<text x="12" y="{size / 2}" text-anchor="middle" transform="rotate(-90 12 {size / 2})">'
+        f"{escape(y_label)} ({y0:.4g} to {y1:.4g})</text></svg>"
+    )
+    return "".join(parts)

@@ -170,6 +170,7 @@ def promote_if_earned(
     metric: str,
     threshold: float,
     decided_by: str,
+    baseline: float | None = None,
 ) -> dict[str, Any]:
     """Judge a freshly trained version against the current production version and move it to
     production or staging; return the record left on it.
@@ -188,6 +189,7 @@ def promote_if_earned(
             threshold,
             metric=metric,
             champion_version=None if champion is None else str(champion.number),
+            baseline=baseline,
         )
         return apply_decision(model_name, version, decision, decided_by=decided_by)
 

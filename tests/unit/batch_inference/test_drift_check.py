@@ -100,3 +100,30 @@ def test_a_shard_without_drift_checks_leaves_no_state():
     feed(check, rows(300, 6))
     assert check.state() is None
     assert state_name(2, 4) == "_drift-00002-of-00004.npz"
+
+
+def categorical_run(mode: str = "off") -> PartitionRun:
+    schema = {
+        "columns": {
+            "a": {"kind": "numeric"},
+            "colour": {"kind": "categorical", "categories": ["red", "blue"], "levels": 2},
+        },
+        "target": "y",
+        "task": "classification",
+    }
+    return run(mode, reference=False).model_copy(
+        update={"schema_record": schema, "feature_schema": {"a": "float64", "colour": "object"}}
+    )
+
+
+def test_unseen_categories_are_counted_per_column_across_shards_even_with_drift_off():
+    batch = pd.DataFrame({"a": [1.0, 2.0, 3.0], "colour": ["red", "green", None]})
+    shards = [ShardDrift(categorical_run(), shard) for shard in range(2)]
+    for shard in shards:
+        shard(batch, "rows 0-2")
+    whole = PartitionDrift(categorical_run())
+    for shard in shards:
+        state = shard.state()
+        assert state is not None
+        whole.merge(state)
+    assert whole.summary() == {"unseen_categories": {"colour": 2}}

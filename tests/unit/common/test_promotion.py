@@ -41,3 +41,17 @@ def test_better_than_champion_is_promoted_and_the_record_has_the_numbers():
 
 def test_below_threshold_loses_even_if_better_than_champion():
     assert not decide(0.8, 0.7, 0.9).promote
+
+
+def test_an_error_metric_promotes_the_lower_error_and_has_no_threshold():
+    first = decide(12.5, None, 0.9, metric="rmse", baseline=30.0)
+    assert first.promote and "beats the trivial baseline" in first.reason
+    assert decide(11.0, 12.5, 0.9, metric="rmse", champion_version="2", baseline=30.0).promote
+    worse = decide(13.0, 12.5, 0.9, metric="rmse", champion_version="2", baseline=30.0)
+    assert not worse.promote and "worse than production version 2" in worse.reason
+
+
+def test_no_better_than_the_trivial_baseline_stays_in_staging():
+    decision = decide(31.0, None, 0.9, metric="mae", baseline=30.0)
+    assert not decision.promote and "no better than the trivial baseline" in decision.reason
+    assert not decide(0.95, None, 0.9, metric="accuracy", baseline=0.96).promote

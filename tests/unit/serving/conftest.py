@@ -7,11 +7,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sklearn.tree import DecisionTreeClassifier
 
+from jobs.common.data.schema import from_metadata
 from jobs.serving.app import create_app
 from jobs.serving.model import ServedModel
 from jobs.serving.schema import record_adapter
 
-SCHEMA = {"sepal_length_cm": "float64", "petal_width_cm": "float64"}
+DTYPES = {"sepal_length_cm": "float64", "petal_width_cm": "float64"}
+SCHEMA = from_metadata({"feature_schema": DTYPES})  # a model trained before kinds
 GOOD = {"sepal_length_cm": 5.1, "petal_width_cm": 0.2}
 
 

@@ -1,34 +1,107 @@
-from typing import get_args
+"""The model is one pipeline (the schema's reading of raw columns, preprocessing, estimator),
+for classes and for numbers, judged against a trivial baseline."""
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from jobs.common.data import iris
+from jobs.common.data.schema import infer
 from jobs.common.runtime.errors import BadInput
 from jobs.feature_engineering.datasets import split
-from jobs.training.model import build, fit, score
-from jobs.training.params import Classifier, Metric
+from jobs.training.model import ESTIMATORS, METRICS, baseline, build, fit, sample, score
+from jobs.training.preprocessing import model_pipeline
 
 
-def test_every_classifier_trains_and_scores_on_iris():
-    train, test = split(iris.labelled(), "species", 0.2, 42)
-    for name in get_args(Classifier):
-        metrics = score(fit(build(name, {}, 42), train, "species"), test, "species")
-        assert 0.8 <= metrics["accuracy"] <= 1.0, name
-        assert set(metrics) == set(get_args(Metric))
+def fitted(name: str, frame: pd.DataFrame, target: str, **hyper):
+    schema = infer(frame, target, "t")
+    train, test = split(frame, target, 0.2, 42, schema)
+    model = fit(model_pipeline(schema, build(name, hyper, 42, schema.task)), train, target)
+    return model, train, test, schema
+
+
+def mixed(rows: int = 600) -> pd.DataFrame:
+    """A table of every feature kind, gaps in each, and a class that depends on them."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=rows)
+    colour = rng.choice(["red", "green", "blue"], size=rows)
+    member = rng.choice(["yes", "no"], size=rows)
+    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, rows), unit="D")
+    label = np.where(x + 2 * (colour == "red") > 0.5, "a", "b")
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "colour": colour,
+            "member": member,
+            "when": when.strftime("%Y/%m/%d"),
+            "label": label,
+        }
+    )
+    for column in ("x", "colour", "member", "when"):
+        frame.loc[rng.random(rows) < 0.05, column] = None
+    return frame
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS["classification"]))
+def test_every_classifier_trains_on_iris_and_scores_every_classification_metric(name):
+    model, _, test, schema = fitted(name, iris.labelled(), "species")
+    metrics = score(model, test, "species", schema.task)
+    assert 0.8 <= metrics["accuracy"] <= 1.0, name
+    assert set(metrics) == set(METRICS["classification"])
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS["classification"]))
+def test_every_classifier_learns_categories_gaps_dates_and_booleans(name):
+    model, train, test, schema = fitted(name, mixed(), "label")
+    assert {c.kind for c in schema.features.values()} == {
+        "numeric",
+        "categorical",
+        "boolean",
+        "datetime",
+    }
+    trivial = baseline(train, test, "label", "classification")
+    assert score(model, test, "label")["balanced_accuracy"] > trivial["balanced_accuracy"] + 0.2
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS["regression"]))
+def test_every_regressor_beats_the_mean_on_a_numeric_target(name):
+    frame = mixed().drop(columns=["label"])
+    frame["y"] = 3 * frame["x"].fillna(0) + (frame["colour"] == "red") * 2.5 + 0.1
+    model, train, test, schema = fitted(name, frame, "y")
+    assert schema.task == "regression"
+    metrics = score(model, test, "y", "regression")
+    assert set(metrics) == {"rmse", "mae", "r2"}
+    assert metrics["rmse"] < baseline(train, test, "y", "regression")["rmse"]
+
+
+def test_an_unseen_category_and_a_gap_are_predicted_not_refused():
+    model, _, test, _ = fitted("hist_gradient_boosting", mixed(), "label")
+    rows = test.drop(columns=["label"]).head(3).copy()
+    rows.loc[:, "colour"] = ["purple", None, "red"]
+    assert len(model.predict(rows)) == 3
 
 
 def test_a_crippled_model_scores_lower_than_the_default():
-    train, test = split(iris.labelled(), "species", 0.2, 42)
-    good = score(fit(build("logistic_regression", {}, 42), train, "species"), test, "species")
-    stump = score(
-        fit(build("decision_tree", {"max_depth": 1}, 42), train, "species"), test, "species"
+    good, _, test, _ = fitted("hist_gradient_boosting", iris.labelled(), "species")
+    stump, *_ = fitted("decision_tree", iris.labelled(), "species", max_depth=1)
+    assert (
+        score(stump, test, "species")["accuracy"] < 0.9 <= score(good, test, "species")["accuracy"]
     )
-    assert stump["accuracy"] < 0.9 <= good["accuracy"]
 
 
-def test_unknown_hyperparameter_is_bad_config():
+def test_unknown_hyperparameter_and_a_wrong_task_are_bad_config():
     with pytest.raises(BadInput, match="hyperparameters for random_forest"):
         build("random_forest", {"depth": 3}, 0)
+    with pytest.raises(BadInput, match="classifier 'ridge' does not do classification"):
+        build("ridge", {}, 0, "classification")
+
+
+def test_the_sample_is_uniform_bounded_and_reproducible():
+    frame = pd.DataFrame({"a": np.arange(10_000)})
+    picked = sample(frame, 1_000, 7)
+    assert len(picked) == 1_000 and picked.equals(sample(frame, 1_000, 7))
+    assert 4_000 < picked["a"].mean() < 6_000
+    assert sample(frame, 20_000, 7) is frame
 
 
 def test_split_is_stratified_and_reproducible():

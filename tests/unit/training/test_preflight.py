@@ -19,7 +19,8 @@ def test_the_run_gets_the_resolved_versions_the_label_and_the_model_choice():
     choice = ModelChoice(classifier="knn", threshold=0.5)
     run = params(choice, train, test)
     assert (run.training, run.testing, run.target_column) == (train.ref, test.ref, "y")
-    assert (run.classifier, run.threshold, run.metric) == ("knn", 0.5, "accuracy")
+    # metric auto: fair under imbalanced classes
+    assert (run.classifier, run.threshold, run.metric) == ("knn", 0.5, "balanced_accuracy")
     assert run.training.record() == {"name": "t_train", "version": "3"}
 
 
@@ -33,3 +34,14 @@ def test_datasets_with_different_columns_are_bad_input():
     test = dataset("t_test", target_column="y", feature_schema={"a": "float64"})
     with pytest.raises(BadInput, match="t_train version 3 and t_test version 3 have different"):
         params(ModelChoice(), train, test)
+
+
+def test_a_numeric_target_is_judged_by_its_error_with_a_regressor():
+    schema = {"columns": {"a": {"kind": "numeric"}}, "target": "y", "task": "regression"}
+    train = dataset("t_train", target_column="y", feature_schema=SCHEMA, schema=schema)
+    test = dataset("t_test", target_column="y", feature_schema=SCHEMA, schema=schema)
+    assert params(ModelChoice(), train, test).metric == "rmse"
+    with pytest.raises(BadInput, match="metric 'accuracy' does not judge regression"):
+        params(ModelChoice(metric="accuracy"), train, test)
+    with pytest.raises(BadInput, match="'logistic_regression' does not do regression"):
+        params(ModelChoice(classifier="logistic_regression"), train, test)

@@ -56,3 +56,18 @@ def test_values_are_escaped():
     decision = {"reason": "<script>alert(1)</script>", "candidate": 1.0, "threshold": 0.9}
     html = report.render(report.evaluate(model, test, "y"), decision, "m", "1", "t")
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_regression_report_shows_predicted_against_actual_and_the_residuals():
+    from sklearn.linear_model import LinearRegression
+
+    train = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0.1, 1.1, 1.9, 3.2]})
+    model = LinearRegression().fit(train[["x"]], train["y"])
+    evaluation = report.evaluate_regression(model, train, "y")
+    assert evaluation.rows == 4 and len(evaluation.points) == 4
+    assert sum(rows for _, rows in evaluation.residuals) == 4
+    decision = {"stage": "production", "reason": "rmse 0.1 beats", "metric": "rmse",
+                "candidate": 0.1, "threshold": 0.9, "baseline": 1.2}  # fmt: skip
+    text = report.render(evaluation, decision, "cars_classifier", "2", "cars_testing_dataset:1")
+    assert "Predicted against actual" in text and "Residuals" in text
+    assert "trivial baseline" in text and "lower is better" in text and "threshold" not in text
