@@ -257,10 +257,12 @@ def resolve_env(
     secrets: Mapping[str, Mapping[str, str]],
     base: Mapping[str, str] | None = None,
     pod_labels: Mapping[str, str] | None = None,
+    pod_namespace: str = "default",
 ) -> dict[str, str]:
     """The container's environment as the kubelet builds it: `base` (what the kubelet adds),
     then envFrom in order, then env in order, each later entry winning. The downward API's
-    ``metadata.labels['<key>']`` reads `pod_labels` (a missing label gives an empty value)."""
+    ``metadata.labels['<key>']`` reads `pod_labels` (a missing label gives an empty value),
+    ``metadata.namespace`` the pod's namespace (``default`` when the object names none)."""
     where = f"container {container.get('name', '?')}"
     env: dict[str, str] = dict(base or {})
     for source in container.get("envFrom", []):
@@ -288,9 +290,12 @@ def resolve_env(
         elif "fieldRef" in source:
             path = source["fieldRef"]["fieldPath"]
             label = re.fullmatch(r"metadata\.labels\['([^']+)'\]", path)
-            if label is None:
+            if path == "metadata.namespace":
+                value = pod_namespace
+            elif label is None:
                 raise UnsupportedSpec(f"{where} env {name}: fieldRef {path}")
-            value = (pod_labels or {}).get(label[1], "")
+            else:
+                value = (pod_labels or {}).get(label[1], "")
         elif "resourceFieldRef" in source:
             value = _resource_field(container, source["resourceFieldRef"], f"{where} env {name}")
         else:
@@ -510,6 +515,7 @@ def docker_run_args(
     network: str = "host",
     kubelet: Kubelet | None = None,
     pod_labels: Mapping[str, str] | None = None,
+    pod_namespace: str = "default",
 ) -> list[str]:
     """`docker run` options, image and command for one container of `pod_spec`.
 
@@ -527,7 +533,9 @@ def docker_run_args(
     if unknown:
         raise UnsupportedSpec(f"container {container['name']} fields {sorted(unknown)}")
 
-    env = resolve_env(container, configmaps, secrets, kubelet_env(kubelet), pod_labels)
+    env = resolve_env(
+        container, configmaps, secrets, kubelet_env(kubelet), pod_labels, pod_namespace
+    )
     command = [expand(str(part), env) for part in container.get("command", [])]
     arguments = [expand(str(part), env) for part in container.get("args", [])]
 

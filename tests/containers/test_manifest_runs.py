@@ -125,6 +125,7 @@ class Cluster:
             volume_root=volumes,
             kubelet=self.kubelet,
             pod_labels=labels,
+            pod_namespace=find(objects, kind, name)["metadata"].get("namespace", "default"),
         )
 
     def run_indexed_job(
