@@ -130,6 +130,24 @@ def store_files(_: str) -> list[dict[str, Any]]:
     return [{"root": root, "files": files, "registered": [u for u in uris if u.startswith(root)]}]
 
 
+def predict(model_version_dataset: str) -> list[Any]:
+    """What training's evaluation predicts: ``<model>:<number>:<dataset>:<version>`` — the
+    version's trained_model applied to that dataset's rows without the target, as the
+    evaluation step applies it."""
+    from zenml.client import Client
+
+    import jobs.common.store.parquet  # noqa: F401 - see table()
+
+    model, number, dataset, version = model_version_dataset.split(":")
+    found = Client().get_model_version(model, int(number))
+    rows = Client().get_artifact_version(name_id_or_prefix=dataset, version=version).load()
+    target = found.run_metadata["target_column"]
+    pipeline = found.get_model_artifact("trained_model").load()
+    return [
+        p.item() if hasattr(p, "item") else p for p in pipeline.predict(rows.drop(columns=[target]))
+    ]
+
+
 def stacks(_: str) -> list[dict[str, Any]]:
     from zenml.client import Client
 
@@ -160,6 +178,7 @@ if __name__ == "__main__":
                 "last_output": last_output,
                 "models": models,
                 "table": table,
+                "predict": predict,
                 "stacks": stacks,
                 "components": components,
                 "loads": loads,

@@ -272,8 +272,12 @@ class _reader:
             else:
                 from pyarrow import csv
 
+                # A gap in a text column ("", NA, null ...) is a gap, as pandas reads it: else
+                # batch inference would see a category "" that training saw as missing.
                 self.csv = csv.open_csv(
-                    self.handle, read_options=csv.ReadOptions(block_size=CSV_BLOCK)
+                    self.handle,
+                    read_options=csv.ReadOptions(block_size=CSV_BLOCK),
+                    convert_options=csv.ConvertOptions(strings_can_be_null=True),
                 )
                 self.names = list(self.csv.schema.names)
         except Exception as err:

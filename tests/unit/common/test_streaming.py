@@ -91,3 +91,11 @@ def test_a_folder_reads_as_one_table(tmp_path: Path):
     frame(3).to_csv(tmp_path / "a.csv", index=False)
     frame(2, start=3).to_csv(tmp_path / "b.csv", index=False)
     assert streaming.read_all(str(tmp_path))["id"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_a_gap_in_a_csv_text_column_reads_as_a_gap_as_pandas_reads_it(tmp_path: Path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("sex,size\nmale,1.0\n,2.0\nNA,\nfemale,NA\n")
+    (batch,) = streaming.batches(streaming.locate(str(path)), rows=10)
+    streamed = batch.table.to_pandas()
+    assert streamed.isna().equals(pd.read_csv(path).isna())
