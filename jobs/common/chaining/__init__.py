@@ -243,8 +243,7 @@ def after_training(
     With ``predictions`` (batch inference's predictions artifact), batch inference is pinned to
     the partition its newest predictions are of, resolved once here: each shard of an Indexed
     Job resolving "the newest" itself could pick another one if a commit came between their
-    starts. No partition scored yet: batch inference is not started (its schedule scores the
-    next one).
+    starts. No partition scored yet: started unpinned, as before.
     """
     if stage != "production":
         if downstream:
@@ -253,13 +252,10 @@ def after_training(
     by_job: dict[str, dict[str, str]] = {}
     if predictions and "batch-inference" in downstream:
         partition = newest_scored_partition(predictions)
-        if partition is None:
-            print(
-                "not starting batch-inference: no partition has been scored yet; its schedule "
-                "scores the next one"
-            )
-            downstream = [job for job in downstream if job != "batch-inference"]
-        else:
+        # Nothing scored yet: started unpinned, batch inference scores an input without
+        # {partition} (iris, a file: `handoff chain` on a new store) and, for a partitioned one,
+        # has nothing to rescore (its schedule scores the next partition).
+        if partition is not None:
             by_job["batch-inference"] = {"partition": partition}
     upstream = Upstream("training", version, run)
     return start_next(

@@ -248,11 +248,17 @@ def test_batch_inference_is_pinned_to_one_partition_and_deployment_is_not(
     assert asked == ["iris_predictions"]
 
 
-def test_no_scored_partition_yet_starts_no_batch_inference(tmp_path: Path, monkeypatch) -> None:
+def test_no_scored_partition_yet_starts_batch_inference_unpinned(tmp_path: Path, monkeypatch):
+    """The first promotion (`handoff chain` on a new store): batch inference scores an input
+    without {partition} (iris, a file); a partitioned input has nothing to rescore yet."""
     monkeypatch.setattr(chaining, "newest_scored_partition", lambda name: None)
     monkeypatch.setenv(chaining.VIA_ENV, str(tmp_path))
     promote_with_predictions()
-    assert [e.job for e in chaining.read_events(tmp_path)] == ["deployment"]
+    args = {e.job: e.args for e in chaining.read_events(tmp_path)}
+    assert args == {
+        "batch-inference": ["--model-version", "7"],
+        "deployment": ["--model-version", "7"],
+    }
 
 
 TRAIN = {"name": "iris_training_dataset", "version": "4"}
