@@ -63,7 +63,7 @@ show() { printf '  %-58s %7s s %7s MB %7s s CPU\n' "$1" "$2" "$3" "${4:--}"; }
 echo "feature engineering (1 M rows -> 800 k + 200 k), training (logistic regression, 800 k x 20):"
 read -r w m c < <(timed -m jobs.feature_engineering --dataset bench --source labelled.parquet --target-column label)
 show "python -m jobs.feature_engineering" "$w" "$m" "$c"
-read -r w m c < <(timed -m jobs.training --dataset bench --threshold 0.5)
+read -r w m c < <(timed -m jobs.training --dataset bench --classifier logistic_regression --threshold 0.5)
 show "python -m jobs.training" "$w" "$m" "$c"
 cat > export_model.py <<'PY'
 import pickle
