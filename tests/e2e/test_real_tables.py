@@ -235,7 +235,7 @@ def test_bad_real_inputs_exit_2_naming_file_column_and_count_and_write_nothing(
     cases = [
         ([*fe, "notes.csv"], "notes.csv: column 'notes' has only missing values (344 of 344)"),
         ([*fe, "adelie.csv"], "adelie.csv: target column 'species' has a single class ('Adelie')"),
-        ([*fe, "inf.csv"], "inf.csv: column 'bill_depth_mm' has 3 non-finite value(s)"),
+        ([*fe, "inf.csv"], "inf.csv (rows 0-343): column 'bill_depth_mm' has 3 non-finite"),
         ([*bi, "changed.csv"], "column 'bill_length_mm' has 5 value(s) that are not numeric"),
         ([*bi, "atlantis.csv", "--unseen", "fail"],
          "column 'island' has 1 value(s) of categories the model never saw (unseen: fail)"),
