@@ -68,7 +68,10 @@ def evaluate_model(
             **({"classes": [label_text(c) for c in model.classes_]} if schema.classes else {}),
             "datasets": {"training": params.training.record(), "testing": params.testing.record()},
             drift.METADATA_KEY: drift.to_metadata(
-                drift.reference_statistics(reference[list(schema.features)])
+                drift.reference_statistics(
+                    reference[list(schema.features)],
+                    {name: column.kind for name, column in schema.features.items()},
+                )
             ),
         },
         infer_model=True,
