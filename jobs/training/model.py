@@ -83,10 +83,15 @@ def build(
 
 
 def fit(model: Pipeline, train: pd.DataFrame, target: str) -> Pipeline:
-    """Fit on ``train``'s rows; its target column is taken out of it (no copy of the rest)."""
+    """Fit on ``train``'s rows, consuming them: the target is taken out (no copy of the rest),
+    and once the preprocessing has turned them into the estimator's matrix the frame is
+    emptied, so the rows are never held three times (what bounds training's peak memory)."""
     labels = train.pop(target)
     try:
-        return model.fit(train, labels)
+        matrix = model[:-1].fit_transform(train, labels)  # the same step objects as model's
+        train.drop(columns=list(train.columns), inplace=True)
+        model[-1].fit(matrix, labels)
+        return model
     except (ValueError, TypeError) as err:
         raise BadInput(f"cannot train on the training dataset: {err}") from err
 

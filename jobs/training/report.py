@@ -78,6 +78,22 @@ def evaluate(truth: Any, predicted: Any, classes: list[Any]) -> Evaluation:
     )
 
 
+def to_record(evaluation: Evaluation | RegressionEvaluation) -> dict[str, Any]:
+    """The evaluation as plain data: what the evaluation step hands to the report step, so the
+    testing rows are predicted once."""
+    from dataclasses import asdict
+
+    kind = "regression" if isinstance(evaluation, RegressionEvaluation) else "classification"
+    return {"kind": kind, **asdict(evaluation)}
+
+
+def from_record(record: dict[str, Any]) -> Evaluation | RegressionEvaluation:
+    fields = {k: v for k, v in record.items() if k != "kind"}
+    if record.get("kind") == "regression":
+        return RegressionEvaluation(**fields)
+    return Evaluation(**fields)
+
+
 def render(
     evaluation: Evaluation | RegressionEvaluation,
     decision: Mapping[str, Any],

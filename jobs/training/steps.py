@@ -47,13 +47,23 @@ def evaluate_model(
     train: UnmaterializedArtifact,
     test: UnmaterializedArtifact,
     params: TrainingParams,
-) -> tuple[Annotated[dict[str, float], "metrics"], Annotated[dict[str, float], "baseline"]]:
+) -> tuple[
+    Annotated[dict[str, float], "metrics"],
+    Annotated[dict[str, float], "baseline"],
+    Annotated[dict[str, Any], "evaluation"],
+]:
     """Score every testing row, beside a trivial baseline, and record what serving and
-    inference need to know (the drift reference from a sample of the training rows)."""
+    inference need to know (the drift reference from a sample of the training rows); the
+    evaluation (confusion matrix, or points and residuals) for the report."""
     schema = table_schema(params)
     target = params.target_column
     truth, predicted = rows.predictions(model, test.uri, target)
     scores = metrics(truth, predicted, schema.task)
+    evaluation = (
+        report.evaluate_regression(truth, predicted)
+        if schema.task == "regression"
+        else report.evaluate(truth, predicted, list(model.classes_))
+    )
     trivial = baseline(rows.column(train.uri, target), truth, schema.task)
     at_most = min(params.max_training_rows, drift.REFERENCE_ROWS)
     reference, _ = rows.sample(train.uri, at_most, params.random_state)
@@ -76,7 +86,7 @@ def evaluate_model(
         },
         infer_model=True,
     )
-    return scores, trivial
+    return scores, trivial, report.to_record(evaluation)
 
 
 # A transient server error must not lose a model that earned production; a retry that finds the
@@ -99,20 +109,19 @@ def promote_model(
 
 @step
 def report_evaluation(
-    model: Pipeline,
-    test: UnmaterializedArtifact,
+    evaluation: dict[str, Any],
     decision: dict[str, Any],
     params: TrainingParams,
 ) -> Annotated[HTMLString, "evaluation_report"]:
     """The dashboard's picture of this evaluation: on the run and on the model version."""
     candidate = get_step_context().model
-    truth, predicted = rows.predictions(model, test.uri, params.target_column)
-    evaluation = (
-        report.evaluate_regression(truth, predicted)
-        if table_schema(params).task == "regression"
-        else report.evaluate(truth, predicted, list(model.classes_))
-    )
     testing = f"{params.testing.name}:{params.testing.version}"
     return HTMLString(
-        report.render(evaluation, decision, candidate.name, str(candidate.number), testing)
+        report.render(
+            report.from_record(evaluation),
+            decision,
+            candidate.name,
+            str(candidate.number),
+            testing,
+        )
     )

@@ -75,3 +75,12 @@ def test_a_regression_report_shows_predicted_against_actual_and_the_residuals():
     text = report.render(evaluation, decision, "cars_classifier", "2", "cars_testing_dataset:1")
     assert "Predicted against actual" in text and "Residuals" in text
     assert "trivial baseline" in text and "lower is better" in text and "threshold" not in text
+
+
+def test_an_evaluation_travels_between_steps_as_plain_data():
+    import json
+
+    model, test = fitted()
+    evaluation = evaluated(model, test)
+    record = json.loads(json.dumps(report.to_record(evaluation)))
+    assert report.from_record(record) == evaluation
