@@ -82,7 +82,9 @@ def flags(store: JobRunner, job: str, point: str) -> list[str]:
         return ["--input", new_rows(store, "killed")]
     if job == "gc":  # give it work: a partition older than the newest one
         ok(store.job("batch_inference", "--input", new_rows(store, "for-gc")))
-        return ["--apply", "--keep-last", "1", "--orphan-age", "0m"]
+        # Partitions and leftovers only: model versions (and the training runs the battery
+        # killed, which the last case judges) are kept.
+        return ["--apply", "--keep-last", "1", "--keep-archived", "1000", "--orphan-age", "0m"]
     if job == "deployment":  # give it work: serve a version other than the one it serves
         versions = sorted(store.stages())
         current = store.production()
