@@ -72,6 +72,10 @@ def runs(
     def fill(template: str | None, key: str) -> str | None:
         return partitions.render(template, key) if template else None
 
+    scoring = settings.model_dump(include=set(ScoringChoice.model_fields))
+    # The identifiers feature engineering was told of are carried into the predictions unless
+    # the run names its own.
+    scoring["id_columns"] = scoring["id_columns"] or list((schema or {}).get("id_columns", []))
     return [
         PartitionRun(
             partition=key,
@@ -85,7 +89,7 @@ def runs(
             version=version_name(key, model_version),
             reference=reference,
             schema_record=schema,
-            **settings.model_dump(include=set(ScoringChoice.model_fields)),
+            **scoring,
         )
         for key in keys
     ]

@@ -17,8 +17,9 @@ def run(settings: Settings) -> int:
 
     params = settings.params()
     connect()  # first: an s3:// source is read through the stack's artifact store
-    preflight.check_source(params)
     preflight.check_version_free(params)
+    schema = preflight.check_source(params)
+    params = params.model_copy(update={"schema_record": schema.to_metadata()})
 
     from jobs.feature_engineering.pipeline import feature_engineering
 

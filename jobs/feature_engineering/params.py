@@ -3,7 +3,7 @@ its step. Plain pydantic, no ZenML and no pandas, so ``--help`` stays fast."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,3 +55,6 @@ class FeatureEngineeringParams(SplitChoice):
 
     training_dataset: str
     testing_dataset: str
+    schema_record: dict[str, Any] | None = None
+    """The source's schema as the pre-flight survey found it (``jobs.common.data.schema``);
+    None: the step surveys the source itself."""

@@ -4,14 +4,17 @@ published."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from jobs.common.runtime.errors import BadInput
-from jobs.feature_engineering.datasets import checked, load_source
+from jobs.feature_engineering.datasets import open_source, survey
 from jobs.feature_engineering.params import FeatureEngineeringParams
 
 
-def check_source(params: FeatureEngineeringParams) -> None:
-    """Read the source and check it (an s3:// source needs the connected stack)."""
-    checked(load_source(params.source), params)
+def check_source(params: FeatureEngineeringParams) -> Any:  # a TableSchema
+    """Survey the source, batch by batch, against the data contract (an s3:// source needs
+    the connected stack); its schema, to record on both datasets."""
+    return survey(open_source(params.source), params)
 
 
 def check_version_free(params: FeatureEngineeringParams) -> None:

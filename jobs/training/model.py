@@ -83,8 +83,15 @@ def build(
 
 
 def fit(model: Pipeline, train: pd.DataFrame, target: str) -> Pipeline:
+    """Fit on ``train``'s rows, consuming them: the target is taken out (no copy of the rest),
+    and once the preprocessing has turned them into the estimator's matrix the frame is
+    emptied, so the rows are never held three times (what bounds training's peak memory)."""
+    labels = train.pop(target)
     try:
-        return model.fit(train.drop(columns=[target]), train[target])
+        matrix = model[:-1].fit_transform(train, labels)  # the same step objects as model's
+        train.drop(columns=list(train.columns), inplace=True)
+        model[-1].fit(matrix, labels)
+        return model
     except (ValueError, TypeError) as err:
         raise BadInput(f"cannot train on the training dataset: {err}") from err
 
@@ -110,17 +117,10 @@ def metrics(truth: Any, predicted: Any, task: Task) -> dict[str, float]:
     }
 
 
-def baseline(train: pd.DataFrame, test: pd.DataFrame, target: str, task: Task) -> dict:
-    """What a trivial model scores: the training mean (regression) or class shares."""
+def baseline(train_target: Any, test_target: Any, task: Task) -> dict[str, float]:
+    """What a trivial model scores: the training mean (regression) or its class shares."""
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
     dummy = DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
-    dummy.fit(np.zeros((len(train), 1)), train[target])
-    return metrics(test[target], dummy.predict(np.zeros((len(test), 1))), task)
-
-
-def sample(train: pd.DataFrame, at_most: int, random_state: int) -> pd.DataFrame:
-    """A uniform sample of at most ``at_most`` rows (all of them when there are fewer)."""
-    if len(train) <= at_most:
-        return train
-    return train.sample(n=at_most, random_state=random_state).reset_index(drop=True)
+    dummy.fit(np.zeros((len(train_target), 1)), train_target)
+    return metrics(test_target, dummy.predict(np.zeros((len(test_target), 1))), task)

@@ -49,7 +49,7 @@ class ModelChoice(BaseModel):
     )
     random_state: int = Field(42, description="seed of the estimator and the sample")
     max_training_rows: int = Field(
-        2_000_000,
+        1_000_000,
         gt=0,
         description="fit on a uniform sample of at most this many training rows (recorded on "
         "the model version), so training stays inside its pod",

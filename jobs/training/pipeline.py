@@ -16,6 +16,6 @@ def training(params: TrainingParams) -> None:
     train = client.get_artifact_version(name_id_or_prefix=params.training.id)
     test = client.get_artifact_version(name_id_or_prefix=params.testing.id)
     model = train_model(train, params)
-    metrics, baseline = evaluate_model(model, train, test, params)
+    metrics, baseline, evaluation = evaluate_model(model, train, test, params)
     decision = promote_model(metrics, baseline, params)
-    report_evaluation(model, test, decision, params)
+    report_evaluation(evaluation, decision, params)

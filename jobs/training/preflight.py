@@ -90,20 +90,24 @@ def resolve(name: str, version: str | None) -> Dataset:
 
 def check_values(params: TrainingParams) -> None:
     """Both datasets hold only values their schema allows: one published before the data
-    contract knew a class of bad value is refused here (exit 2), before a model version exists."""
+    contract knew a class of bad value is refused here (exit 2), before a model version exists.
+    Read batch by batch, as training reads them."""
     from zenml.client import Client
 
     from jobs.common.data.data_contract import check_features
-    from jobs.common.data.schema import infer_task
+    from jobs.common.data.schema import TargetTally
+    from jobs.training import rows
 
     schema = table_schema(params)
     for ref in (params.training, params.testing):
-        frame = Client().get_artifact_version(ref.id).load()
         where = f"{ref.name} version {ref.version}"
-        check_features(frame, schema, where)
-        if params.target_column not in frame.columns:
-            raise BadInput(f"{where}: target column {params.target_column!r} is missing")
-        infer_task(frame[params.target_column], where, schema.task)
+        labels = TargetTally(params.target_column, schema.task)
+        for frame in rows.frames(Client().get_artifact_version(ref.id).uri):
+            if params.target_column not in frame.columns:
+                raise BadInput(f"{where}: target column {params.target_column!r} is missing")
+            check_features(frame, schema, where)
+            labels.update(frame[params.target_column], where)
+        labels.classes(where)
 
 
 def table_schema(params: TrainingParams) -> Any:  # a TableSchema

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from jobs.common.quality import pictures
 
@@ -41,9 +40,9 @@ class RegressionEvaluation:
     rows: int
 
 
-def evaluate_regression(model: Any, test: pd.DataFrame, target: str) -> RegressionEvaluation:
-    truth = test[target].to_numpy(dtype=np.float64)
-    predicted = np.asarray(model.predict(test.drop(columns=[target])), dtype=np.float64)
+def evaluate_regression(truth: Any, predicted: Any) -> RegressionEvaluation:
+    truth = np.asarray(truth, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
     keep = np.random.default_rng(0).permutation(len(truth))[:MAX_POINTS]
     counts, edges = np.histogram(predicted - truth, bins=RESIDUAL_BINS)
     return RegressionEvaluation(
@@ -55,12 +54,10 @@ def evaluate_regression(model: Any, test: pd.DataFrame, target: str) -> Regressi
     )
 
 
-def evaluate(model: Any, test: pd.DataFrame, target: str) -> Evaluation:
+def evaluate(truth: Any, predicted: Any, classes: list[Any]) -> Evaluation:
+    """The testing rows' classes against the predicted ones (``classes``: the model's)."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-    truth = test[target]
-    predicted = model.predict(test.drop(columns=[target]))
-    classes = list(model.classes_)
     matrix = confusion_matrix(truth, predicted, labels=classes)
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, predicted, labels=classes, zero_division=0
@@ -77,8 +74,24 @@ def evaluate(model: Any, test: pd.DataFrame, target: str) -> Evaluation:
             }
             for i, c in enumerate(classes)
         },
-        rows=len(test),
+        rows=len(truth),
     )
+
+
+def to_record(evaluation: Evaluation | RegressionEvaluation) -> dict[str, Any]:
+    """The evaluation as plain data: what the evaluation step hands to the report step, so the
+    testing rows are predicted once."""
+    from dataclasses import asdict
+
+    kind = "regression" if isinstance(evaluation, RegressionEvaluation) else "classification"
+    return {"kind": kind, **asdict(evaluation)}
+
+
+def from_record(record: dict[str, Any]) -> Evaluation | RegressionEvaluation:
+    fields = {k: v for k, v in record.items() if k != "kind"}
+    if record.get("kind") == "regression":
+        return RegressionEvaluation(**fields)
+    return Evaluation(**fields)
 
 
 def render(

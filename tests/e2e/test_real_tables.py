@@ -11,7 +11,6 @@ from batch inference and from the endpoint (no train/serve skew).
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Iterator
@@ -169,9 +168,8 @@ def test_a_real_table_flows_from_source_to_served_predictions_without_skew(
     rows = pd.DataFrame(testing).drop(columns=[table.target])
     batch = tmp_path / ("rows.csv" if name in ("penguins", "weather") else "rows.parquet")
     rows.to_csv(batch, index=False) if batch.suffix == ".csv" else rows.to_parquet(batch)
-    ids = ["--id-columns", json.dumps(table.ids)] if table.ids else []
-    ok(store.job("batch_inference", "--dataset", name, "--input", str(batch), "--partition", "p1",
-                 *ids))  # fmt: skip
+    # The identifiers feature engineering was told of join the predictions by themselves.
+    ok(store.job("batch_inference", "--dataset", name, "--input", str(batch), "--partition", "p1"))
     scored = store.probe("table", f"{name}_predictions:p1_model_{version['number']}")
     assert len(scored) == len(rows)
     if table.ids:
@@ -235,7 +233,7 @@ def test_bad_real_inputs_exit_2_naming_file_column_and_count_and_write_nothing(
     cases = [
         ([*fe, "notes.csv"], "notes.csv: column 'notes' has only missing values (344 of 344)"),
         ([*fe, "adelie.csv"], "adelie.csv: target column 'species' has a single class ('Adelie')"),
-        ([*fe, "inf.csv"], "inf.csv: column 'bill_depth_mm' has 3 non-finite value(s)"),
+        ([*fe, "inf.csv"], "inf.csv (rows 0-343): column 'bill_depth_mm' has 3 non-finite"),
         ([*bi, "changed.csv"], "column 'bill_length_mm' has 5 value(s) that are not numeric"),
         ([*bi, "atlantis.csv", "--unseen", "fail"],
          "column 'island' has 1 value(s) of categories the model never saw (unseen: fail)"),

@@ -224,7 +224,7 @@ def test_values_an_estimator_rejects_are_bad_input_in_every_job(chain: LocalChai
     cases = [
         (
             ["feature_engineering", "--target-column", "label", "--source", str(poisoned)],
-            "poisoned.csv: column 'b' has 2 non-finite value(s)",
+            "poisoned.csv (rows 0-3): column 'b' has 2 non-finite value(s)",
         ),
         (
             [

@@ -134,7 +134,15 @@ def from_metadata(metadata: Mapping[str, Any]) -> TableSchema | None:
     )
 
 
-def infer(
+def infer(frame: pd.DataFrame, target: str, source: str, **options: Any) -> TableSchema:
+    """The schema of a table held whole: its :func:`draft` (``options``: its keywords), then
+    one :class:`Tally` of it."""
+    tally = Tally(draft(frame, target, source, **options))
+    tally.update(frame, source)
+    return tally.schema(source)
+
+
+def draft(
     frame: pd.DataFrame,
     target: str,
     source: str,
@@ -145,10 +153,9 @@ def infer(
     task: str = "auto",
     missing: Missing = "impute",
 ) -> TableSchema:
-    """Each column's kind (``kinds`` overrides any), the target's task and classes.
-
-    Raises ``BadInput`` naming the source and column for a table no model can learn from: no
-    target, a target of gaps only or of one class, a column of gaps only, no feature left."""
+    """Each column's kind (``kinds`` overrides any; datetime with its spelling) and the task,
+    from a sample of the table (its first rows): no statistics yet — a :class:`Tally` of every
+    row adds them. ``BadInput`` for a column named in the configuration that is not there."""
     if frame.empty or len(frame.columns) == 0:
         raise BadInput(f"{source}: the table is empty")
     kinds = dict(kinds or {})
@@ -160,23 +167,21 @@ def infer(
             f"{', '.join(map(str, frame.columns))}); check target_column, columns, id_columns "
             "and drop_columns"
         )
-    for name, kind in kinds.items():
-        if kind not in KINDS:
-            raise BadInput(f"columns: {name!r}: unknown kind {kind!r}; one of {', '.join(KINDS)}")
-    labels = frame[target]
-    task_of, classes = infer_task(labels, source, task)
+    for name, configured in kinds.items():
+        if configured not in KINDS:
+            raise BadInput(f"columns: {name!r}: unknown kind {configured!r}; one of {KINDS}")
     columns: dict[str, Column] = {}
     for name in frame.columns:
         if name == target or name in drop_columns:
             continue
         series = frame[name]
-        if series.notna().sum() == 0 and name not in id_columns:
-            raise BadInput(
-                f"{source}: column {name!r} has only missing values ({len(series)} of "
-                f"{len(series)}); drop it with drop_columns"
-            )
-        kind = kinds.get(name) or ("identifier" if name in id_columns else guess_kind(series))
-        columns[str(name)] = describe(series, kind)  # type: ignore[arg-type]
+        kind: Kind = kinds.get(name) or (  # type: ignore[assignment]
+            "identifier" if name in id_columns else guess_kind(series)
+        )
+        fmt = None
+        if kind == "datetime" and not ptypes.is_datetime64_any_dtype(series.dtype):
+            fmt = date_format(series.dropna().astype(str).unique()) or "ISO8601"
+        columns[str(name)] = Column(kind=kind, dtype=str(series.dtype), format=fmt)
     excluded = {n: c.kind for n, c in columns.items() if c.kind in ("identifier", "text")}
     if excluded:
         log.info(
@@ -185,63 +190,177 @@ def infer(
             ", ".join(f"{n} ({k})" for n, k in excluded.items()),
             extra={"excluded": excluded},
         )
-    schema = TableSchema(
-        columns=columns,
-        target=target,
-        task=task_of,
-        classes=classes,
-        missing_policy=missing,
-        id_columns=list(id_columns),
-    )
-    if not schema.features:
+    if not any(c.kind in FEATURE_KINDS for c in columns.values()):
         raise BadInput(
             f"{source}: no feature columns besides the target {target!r}"
             + (f" (not features: {', '.join(excluded)})" if excluded else "")
         )
-    return schema
+    return TableSchema(
+        columns=columns,
+        target=target,
+        task=task_of(frame[target], source, task),
+        missing_policy=missing,
+        id_columns=list(id_columns),
+    )
+
+
+def task_of(labels: pd.Series, source: str, task: str = "auto") -> Task:
+    """Classification or regression: as configured, else from a sample of the target
+    (``type_of_target``; numbers with more than MAX_CLASSES values are a quantity)."""
+    from sklearn.utils.multiclass import type_of_target
+
+    known = labels.dropna()
+    numeric = ptypes.is_numeric_dtype(known.dtype) and not ptypes.is_bool_dtype(known.dtype)
+    if task == "auto":
+        if known.empty:
+            return "classification"  # the tally refuses a target of gaps only
+        values = known.to_numpy()
+        finite = values[np.isfinite(values)] if numeric else values
+        kind = type_of_target(finite) if len(finite) else "unknown"
+        many = numeric and known.nunique() > MAX_CLASSES
+        task = "regression" if kind == "continuous" or many else "classification"
+        log.info("%s: target %r is %s (%s)", source, labels.name, task, kind)
+    if task == "regression" and not numeric and not known.empty:
+        raise BadInput(
+            f"{source}: target column {labels.name!r} has dtype {labels.dtype}: regression "
+            "needs numbers; set task: classification"
+        )
+    return "regression" if task == "regression" else "classification"
 
 
 def infer_task(labels: pd.Series, source: str, task: str = "auto") -> tuple[Task, list[str] | None]:
-    """Classification or regression (``type_of_target``, or as configured), and the classes."""
-    from sklearn.utils.multiclass import type_of_target
+    """The task and the classes of a target held whole (``BadInput`` as :class:`Tally`)."""
+    tally = TargetTally(str(labels.name), task_of(labels, source, task))
+    tally.update(labels, source)
+    return tally.task, tally.classes(source)
 
-    name = labels.name
-    known = labels.dropna()
-    if known.empty:
-        raise BadInput(
-            f"{source}: target column {name!r} has only missing values ({len(labels)} of "
-            f"{len(labels)}); nothing to learn from"
-        )
-    numeric = ptypes.is_numeric_dtype(known.dtype) and not ptypes.is_bool_dtype(known.dtype)
-    if numeric:
-        values = known.to_numpy(dtype=np.float64)
-        if infinite := int(np.isinf(values).sum()):
-            raise BadInput(f"{source}: target column {name!r} has {infinite} non-finite value(s)")
-    if task == "auto":
-        kind = type_of_target(known.to_numpy())
-        many = numeric and known.nunique() > MAX_CLASSES
-        task = "regression" if kind == "continuous" or many else "classification"
-        log.info("%s: target %r is %s (%s)", source, name, task, kind)
-    if task == "regression":
-        if not numeric:
+
+class TargetTally:
+    """The target over every batch: its gaps, and its classes (classification) or that every
+    value is a finite number (regression)."""
+
+    def __init__(self, name: str, task: Task) -> None:
+        self.name, self.task = name, task
+        self.rows = self.gaps = 0
+        self.counts: dict[str, int] = {}
+
+    def update(self, labels: pd.Series, where: str) -> None:
+        self.rows += len(labels)
+        known = labels.dropna()
+        self.gaps += len(labels) - len(known)
+        numeric = ptypes.is_numeric_dtype(known.dtype) and not ptypes.is_bool_dtype(known.dtype)
+        if numeric:
+            values = known.to_numpy(dtype=np.float64)
+            if infinite := int(np.isinf(values).sum()):
+                raise BadInput(
+                    f"{where}: target column {self.name!r} has {infinite} non-finite value(s)"
+                )
+        elif self.task == "regression" and len(known):
             raise BadInput(
-                f"{source}: target column {name!r} has dtype {labels.dtype}: regression needs "
-                "numbers; set task: classification"
+                f"{where}: target column {self.name!r} has dtype {labels.dtype}: regression "
+                "needs numbers; set task: classification"
             )
-        return "regression", None
-    if numeric and ptypes.is_float_dtype(known.dtype):
-        values = known.to_numpy(dtype=np.float64)
-        if fractions := int((values != np.round(values)).sum()):
+        if self.task == "regression":
+            return
+        if numeric and ptypes.is_float_dtype(known.dtype):
+            values = known.to_numpy(dtype=np.float64)
+            if fractions := int((values != np.round(values)).sum()):
+                raise BadInput(
+                    f"{where}: target column {self.name!r} has {fractions} continuous value(s) "
+                    "(a fraction); a classifier needs class labels (or set task: regression)"
+                )
+        for label, count in known.value_counts().items():
+            key = label_text(label)
+            self.counts[key] = self.counts.get(key, 0) + int(count)
+
+    def classes(self, source: str) -> list[str] | None:
+        if self.rows == self.gaps:
             raise BadInput(
-                f"{source}: target column {name!r} has {fractions} continuous value(s) (a "
-                "fraction); a classifier needs class labels (or set task: regression)"
+                f"{source}: target column {self.name!r} has only missing values ({self.gaps} "
+                f"of {self.rows}); nothing to learn from"
             )
-    classes = sorted({label_text(v) for v in known.unique()})
-    if len(classes) < 2:
-        raise BadInput(
-            f"{source}: target column {name!r} has a single class ({classes[0]!r}); need at least 2"
+        if self.task == "regression":
+            return None
+        if len(self.counts) < 2:
+            raise BadInput(
+                f"{source}: target column {self.name!r} has a single class "
+                f"({next(iter(self.counts))!r}); need at least 2"
+            )
+        return sorted(self.counts)
+
+
+class ColumnTally:
+    """One column over every batch: rows, gaps, the categories and how often each came, the
+    range of numbers and times."""
+
+    MAX_COUNTED = 100_000
+    """Categories counted per column at most (a column with more is no category)."""
+
+    def __init__(self, column: Column) -> None:
+        self.column = column
+        self.rows = self.gaps = 0
+        self.counts: dict[str, int] = {}
+        self.low: Any = None
+        self.high: Any = None
+
+    def update(self, series: pd.Series) -> None:
+        self.rows += len(series)
+        self.gaps += int(series.isna().sum())
+        kind = self.column.kind
+        if kind not in ("categorical", "numeric", "datetime"):
+            return
+        values, _ = model_values(series, self.column)
+        if kind == "categorical":
+            if len(self.counts) <= self.MAX_COUNTED:
+                for level, count in values.value_counts().items():
+                    self.counts[level] = self.counts.get(level, 0) + int(count)
+            return
+        values = values[np.isfinite(values)] if kind == "numeric" else values.dropna()
+        if len(values):
+            low, high = values.min(), values.max()
+            self.low = low if self.low is None else min(self.low, low)
+            self.high = high if self.high is None else max(self.high, high)
+
+    def result(self) -> Column:
+        stats: dict[str, Any] = {"missing": _round(self.gaps / self.rows) if self.rows else 0.0}
+        if self.column.kind == "categorical":
+            ranked = sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))
+            stats["categories"] = [level for level, _ in ranked[:MAX_RECORDED_CATEGORIES]]
+            stats["levels"] = len(ranked)
+        elif self.low is not None and self.column.kind == "numeric":
+            stats.update(min=_round(self.low), max=_round(self.high))
+        elif self.low is not None:
+            stats.update(min=self.low.isoformat(), max=self.high.isoformat())
+        return self.column.model_copy(update=stats)
+
+
+class Tally:
+    """A :func:`draft` schema completed by every batch of the table (memory bounded by the
+    categories counted, not by the rows): :meth:`schema` is what is recorded."""
+
+    def __init__(self, draft: TableSchema) -> None:
+        self.draft = draft
+        self.columns = {name: ColumnTally(column) for name, column in draft.columns.items()}
+        self.target = TargetTally(draft.target, draft.task)
+
+    def update(self, frame: pd.DataFrame, where: str) -> None:
+        for name, tally in self.columns.items():
+            tally.update(frame[name])
+        self.target.update(frame[self.draft.target], where)
+
+    def schema(self, source: str) -> TableSchema:
+        """The recorded schema; ``BadInput`` for a column or target of gaps only, or a target
+        of one class."""
+        columns = {name: tally.result() for name, tally in self.columns.items()}
+        for name, tally in self.columns.items():
+            if tally.rows and tally.gaps == tally.rows and name not in self.draft.id_columns:
+                raise BadInput(
+                    f"{source}: column {name!r} has only missing values ({tally.gaps} of "
+                    f"{tally.rows}); drop it with drop_columns"
+                )
+        return self.draft.model_copy(
+            update={"columns": columns, "classes": self.target.classes(source)}
         )
-    return "classification", classes
 
 
 def label_text(value: Any) -> str:
@@ -303,49 +422,6 @@ def date_reader(fmt: str | None) -> Callable[[str], str]:
         return text
 
     return read
-
-
-def describe(series: pd.Series, kind: Kind) -> Column:
-    """A column of ``kind``: what was seen of it (gaps, categories, range)."""
-    missing = float(series.isna().mean()) if len(series) else 0.0
-    dtype = str(series.dtype)
-    if kind == "categorical":
-        values, _ = model_values(series, Column(kind=kind, dtype=dtype))
-        counts = values.value_counts()
-        return Column(
-            kind=kind,
-            dtype=dtype,
-            missing=_round(missing),
-            categories=[str(c) for c in counts.index[:MAX_RECORDED_CATEGORIES]],
-            levels=int(counts.size),
-        )
-    if kind == "datetime":
-        fmt = (
-            None
-            if ptypes.is_datetime64_any_dtype(series.dtype)
-            else date_format(series.dropna().astype(str).unique())
-        )
-        times, _ = model_values(series, Column(kind=kind, dtype=dtype, format=fmt))
-        first, last = times.min(), times.max()
-        return Column(
-            kind=kind,
-            dtype=dtype,
-            missing=_round(missing),
-            format=fmt,
-            min=None if pd.isna(first) else first.isoformat(),
-            max=None if pd.isna(last) else last.isoformat(),
-        )
-    if kind == "numeric":
-        numbers, _ = model_values(series, Column(kind=kind, dtype=dtype))
-        finite = numbers[np.isfinite(numbers)]
-        return Column(
-            kind=kind,
-            dtype=dtype,
-            missing=_round(missing),
-            min=_round(finite.min()) if finite.size else None,
-            max=_round(finite.max()) if finite.size else None,
-        )
-    return Column(kind=kind, dtype=dtype, missing=_round(missing))
 
 
 def model_values(series: pd.Series, column: Column) -> tuple[Any, int]:

@@ -20,10 +20,16 @@ Two statistics per feature:
   data's quantile function recorded at ``QUANTILES`` points, interpolated linearly; ``F_n`` is a
   uniform sample of at most ``sample_size`` rows of the partition.
 
-A feature has drifted when its PSI reaches the threshold AND the KS test rejects "same
-distribution" at ``ALPHA``: on a partition of a few dozen rows PSI alone is noise (its expected
-value under no shift is about ``(bins - 1) * (1/n + 1/m)``), and on millions of rows any KS test
-rejects, so each statistic guards the other's weak side.
+Categories (``categorical`` features) are compared by their shares: the ``MAX_LEVELS`` most
+frequent training levels, one bucket for every other level (a category the model never saw
+lands there) — PSI over those buckets, and Pearson's chi-square test of the partition's counts
+against the training shares (``scipy.stats.chisquare``) in place of KS. Every feature also has a
+bucket for its gaps, so a column that starts arriving empty drifts by its PSI.
+
+A feature has drifted when its PSI reaches the threshold AND the KS (chi-square) test rejects
+"same distribution" at ``ALPHA``: on a partition of a few dozen rows PSI alone is noise (its
+expected value under no shift is about ``(bins - 1) * (1/n + 1/m)``), and on millions of rows
+any KS test rejects, so each statistic guards the other's weak side.
 """
 
 from __future__ import annotations
@@ -43,6 +49,10 @@ EPSILON = 1e-4
 ALPHA = 0.01
 DEFAULT_THRESHOLD = 0.2
 SAMPLE_SIZE = 10_000
+MAX_LEVELS = 20
+REFERENCE_ROWS = 200_000
+"""Training rows (a uniform sample) the reference statistics are taken from: its deciles and
+quantiles are within a fraction of a percent of the whole table's."""
 METADATA_KEY = "reference_statistics"
 log = logging.getLogger("handoff")
 
@@ -63,15 +73,25 @@ class FeatureReference:
     """The training CDF at cdf_x: exact at each distinct value of a discrete feature (a step
     function), at QUANTILES evenly spaced probabilities otherwise (interpolated linearly)."""
     discrete: bool
+    missing: float = 0.0
+    """Share of gaps among the training rows (the shares above are of the values present)."""
+    kind: str = "numeric"
+    """numeric, boolean (read as 1/0, then as a number) or categorical."""
+    levels: list[str] | None = None
+    """categorical: the most frequent training levels; ``shares`` has one more, for the rest."""
 
 
 @dataclass(frozen=True)
 class FeatureDrift:
     psi: float
-    ks: float
+    ks: float | None
     p_value: float
     rows: int
     drifted: bool
+    chi2: float | None = None
+    """categorical: the chi-square statistic (ks is None)."""
+    missing: float | None = None
+    """The partition's share of gaps, where the training data or the partition had any."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +107,11 @@ class DriftReport:
     def from_metadata(cls, recorded: Mapping[str, Any]) -> DriftReport:
         return cls(
             float(recorded["threshold"]),
-            {name: FeatureDrift(**found) for name, found in recorded["features"].items()},
+            # ks is left out of a categorical feature's record (it has chi2 instead)
+            {
+                name: FeatureDrift(**{"ks": None, **found})
+                for name, found in recorded["features"].items()
+            },
         )
 
     def to_metadata(self) -> dict[str, Any]:
@@ -95,16 +119,32 @@ class DriftReport:
             "threshold": self.threshold,
             "alpha": ALPHA,
             "drifted": self.drifted,
-            "features": {name: asdict(found) for name, found in self.features.items()},
+            "features": {
+                name: {k: v for k, v in asdict(found).items() if v is not None}
+                for name, found in self.features.items()
+            },
         }
 
 
-def reference_statistics(features: pd.DataFrame) -> dict[str, FeatureReference]:
-    """Per numeric feature of the training data; other columns have no drift statistics."""
+def reference_statistics(
+    features: pd.DataFrame, kinds: Mapping[str, str] | None = None
+) -> dict[str, FeatureReference]:
+    """Per feature of the training data: numbers (and booleans, as 1/0) by their deciles and
+    CDF, categories by their shares (``kinds``: the recorded kinds; without them, the numeric
+    columns only); datetimes, identifiers and text have no drift statistics."""
     found = {}
     for name in features.columns:
-        values = _numeric(features[name])
-        if values is None or values.size == 0:
+        kind = kinds.get(str(name)) if kinds is not None else "numeric"
+        if kind == "categorical":
+            found[str(name)] = _category_reference(features[name])
+            continue
+        if kind not in ("numeric", "boolean"):
+            continue
+        numbers = _numbers(features[name], kind if kinds is not None else None)
+        if numbers is None:
+            continue
+        values = numbers[np.isfinite(numbers)]
+        if values.size == 0:
             continue
         # Edges at data values (not interpolated): a discrete feature gets no empty bins.
         deciles = np.linspace(0, 1, BINS + 1)[1:-1]
@@ -117,7 +157,7 @@ def reference_statistics(features: pd.DataFrame) -> dict[str, FeatureReference]:
             cdf_p = np.linspace(0, 1, QUANTILES)
             cdf_x = np.quantile(values, cdf_p)
         found[str(name)] = FeatureReference(
-            rows=int(values.size),
+            rows=int(numbers.size),
             mean=_round(values.mean()),
             std=_round(values.std()),
             edges=[_round(e) for e in edges],
@@ -125,8 +165,35 @@ def reference_statistics(features: pd.DataFrame) -> dict[str, FeatureReference]:
             cdf_x=[_round(x) for x in cdf_x],
             cdf_p=[_round(p) for p in cdf_p],
             discrete=bool(discrete),
+            missing=_round(1 - values.size / numbers.size),
+            kind=kind if kinds is not None and kind else "numeric",
         )
     return found
+
+
+def _category_reference(column: pd.Series) -> FeatureReference:
+    from jobs.common.data.schema import category_text
+
+    text = category_text(column)
+    present = text.dropna()
+    counts = present.value_counts()
+    levels = [str(level) for level in counts.index[:MAX_LEVELS]]
+    kept = counts.iloc[:MAX_LEVELS].to_numpy(dtype=float)
+    rest = float(counts.iloc[MAX_LEVELS:].sum())
+    total = max(len(present), 1)
+    return FeatureReference(
+        rows=int(len(text)),
+        mean=0.0,
+        std=0.0,
+        edges=[],
+        shares=[_round(s) for s in np.append(kept, rest) / total],
+        cdf_x=[],
+        cdf_p=[],
+        discrete=True,
+        missing=_round(1 - len(present) / max(len(text), 1)),
+        kind="categorical",
+        levels=levels,
+    )
 
 
 def to_metadata(reference: Mapping[str, FeatureReference]) -> dict[str, Any]:
@@ -158,7 +225,8 @@ class DriftAccumulator:
         self.rows = 0
         self._random = np.random.default_rng(seed)
         self._edges = {name: np.asarray(ref.edges, dtype=float) for name, ref in reference.items()}
-        self._counts = {name: np.zeros(len(ref.edges) + 1) for name, ref in self.reference.items()}
+        # One count per bin (or level, and "other"), and one for the gaps.
+        self._counts = {name: np.zeros(len(ref.shares) + 1) for name, ref in self.reference.items()}
         self._keys = np.empty(0)
         self._sample = {name: np.empty(0) for name in self.reference}
 
@@ -178,10 +246,22 @@ class DriftAccumulator:
         merged = np.concatenate([self._keys, keys[entering]])
         keep = _smallest(merged, self.sample_size)
         self._keys = merged[keep]
-        for name in self.reference:
-            values = batch[name].to_numpy(dtype=float)
-            self._counts[name] += _counts(values, self._edges[name])
-            self._sample[name] = np.concatenate([self._sample[name], values[entering]])[keep]
+        for name, ref in self.reference.items():
+            if ref.kind == "categorical":
+                self._counts[name] += _level_counts(batch[name], ref.levels or [])
+                # No sample of categories (their test is on the counts): gaps keep it aligned.
+                filler = np.full(entering.size, np.nan)
+                self._sample[name] = np.concatenate([self._sample[name], filler])[keep]
+                continue
+            values = _numbers(batch[name], ref.kind)
+            assert values is not None, "numbers read as numbers"
+            present = np.isfinite(values)
+            self._counts[name] += np.append(
+                _counts(values[present], self._edges[name]), values.size - present.sum()
+            )
+            # Gaps are counted above; in the sample they stay NaN and the tests leave them out.
+            sample = np.concatenate([self._sample[name], values[entering]])
+            self._sample[name] = sample[keep]
 
     def state(self) -> dict[str, np.ndarray]:
         """Everything :meth:`merge` needs, as named arrays (``np.savez``): the row count, the
@@ -215,24 +295,44 @@ class DriftAccumulator:
             total = self._counts[name].sum()
             if total == 0:
                 continue
-            actual = np.clip(self._counts[name] / total, EPSILON, None)
-            expected = np.clip(np.asarray(ref.shares), EPSILON, None)
+            counts = self._counts[name]
+            shares = np.append(np.asarray(ref.shares) * (1 - ref.missing), ref.missing)
+            actual = np.clip(counts / total, EPSILON, None)
+            expected = np.clip(shares, EPSILON, None)
             psi = float(
                 np.sum(special.rel_entr(actual, expected) + special.rel_entr(expected, actual))
             )
-            ks = (
-                # scipy's one-sample test assumes a continuous F; the two-sample test handles
-                # ties, and a discrete feature's training values are known exactly.
-                stats.ks_2samp(self._sample[name], _discrete_values(ref))
-                if ref.discrete
-                else stats.kstest(self._sample[name], _reference_cdf(ref))
-            )
+            gaps = float(counts[-1] / total)
+            statistic, chi2, p_value = None, None, 0.0
+            sample = self._sample[name][np.isfinite(self._sample[name])]
+            if ref.kind == "categorical":
+                test = stats.chisquare(counts, f_exp=expected / expected.sum() * total)
+                chi2, p_value = _round(float(test.statistic)), float(test.pvalue)
+            elif sample.size:
+                ks = (
+                    # scipy's one-sample test assumes a continuous F; the two-sample test
+                    # handles ties, and a discrete feature's training values are known exactly.
+                    stats.ks_2samp(sample, _discrete_values(ref))
+                    if ref.discrete
+                    else stats.kstest(sample, _reference_cdf(ref))
+                )
+                statistic, p_value = _round(float(ks.statistic)), float(ks.pvalue)
+            if ref.kind != "categorical":
+                # The values' test cannot see a change in how many are missing: this one can.
+                share = min(max(ref.missing, EPSILON), 1 - EPSILON)
+                present = total - counts[-1]
+                test = stats.chisquare(
+                    [present, counts[-1]], f_exp=[total * (1 - share), total * share]
+                )
+                p_value = min(p_value, float(test.pvalue)) if sample.size else float(test.pvalue)
             features[name] = FeatureDrift(
                 psi=_round(psi),
-                ks=_round(float(ks.statistic)),
-                p_value=float(ks.pvalue),
+                ks=statistic,
+                p_value=p_value,
                 rows=int(total),
-                drifted=bool(psi >= threshold and ks.pvalue < ALPHA),
+                drifted=bool(psi >= threshold and p_value < ALPHA),
+                chi2=chi2,
+                missing=_round(gaps) if gaps or ref.missing else None,
             )
         return DriftReport(threshold, features)
 
@@ -288,11 +388,27 @@ def _counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.diff(np.asarray([0, *at_or_below, values.size])).astype(float)
 
 
-def _numeric(column: pd.Series) -> np.ndarray | None:
-    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        return None
-    values = column.to_numpy(dtype=float)
-    return values[np.isfinite(values)]
+def _numbers(column: pd.Series, kind: str | None) -> np.ndarray | None:
+    """A numeric or boolean column as float64, gaps as NaN (kind None: numeric dtypes only)."""
+    if kind is None:
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            return None
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    from jobs.common.data.schema import Column, model_values
+
+    values, _ = model_values(column, Column(kind="boolean" if kind == "boolean" else "numeric"))
+    return np.asarray(values, dtype=float)
+
+
+def _level_counts(column: pd.Series, levels: list[str]) -> np.ndarray:
+    """Rows per training level, then every other level, then the gaps."""
+    from jobs.common.data.schema import category_text
+
+    text = category_text(column)
+    gaps = text.isna().to_numpy()
+    codes = pd.Categorical(text, categories=levels).codes
+    codes = np.where(codes < 0, len(levels), codes)[~gaps]
+    return np.append(np.bincount(codes, minlength=len(levels) + 1), gaps.sum()).astype(float)
 
 
 def _round(value: float) -> float:
@@ -307,7 +423,7 @@ def picture(report: DriftReport, subtitle: str) -> str:
     drifted = report.drifted
     summary = (
         f"drifted: {', '.join(drifted)}" if drifted else "no feature drifted"
-    ) + f" (PSI >= {report.threshold:g} and KS p-value < {ALPHA:g})"
+    ) + f" (PSI >= {report.threshold:g} and KS or chi-square p-value < {ALPHA:g})"
     return pictures.page(
         "Feature drift",
         pictures.section(
@@ -322,13 +438,21 @@ def picture(report: DriftReport, subtitle: str) -> str:
         pictures.section(
             "Per feature",
             pictures.table(
-                ["feature", "PSI", "KS statistic", "KS p-value", "rows", "drifted"],
+                ["feature", "PSI", "KS or χ² statistic", "p-value", "gaps", "rows", "drifted"],
                 [
-                    [name, f.psi, f.ks, f"{f.p_value:.3g}", f.rows, "yes" if f.drifted else "no"]
+                    [
+                        name,
+                        f.psi,
+                        f.ks if f.chi2 is None else f"χ² {f.chi2:.4g}",
+                        f"{f.p_value:.3g}",
+                        "" if f.missing is None else f"{f.missing:.1%}",
+                        f.rows,
+                        "yes" if f.drifted else "no",
+                    ]
                     for name, f in report.features.items()
                 ],
                 classes=[
-                    ["", "", "", "", "", "bad" if f.drifted else "good"]
+                    ["", "", "", "", "", "", "bad" if f.drifted else "good"]
                     for f in report.features.values()
                 ],
             ),

@@ -43,11 +43,16 @@ def store_root() -> str:
 
 
 def register_folder(
-    name: str, version: str, folder: str, metadata: dict[str, Any]
+    name: str,
+    version: str | None,
+    folder: str,
+    metadata: dict[str, Any],
+    tags: list[str] | None = None,
 ) -> Version | None:
     """Make ``folder`` (parquet parts and, optionally, ``_*.html`` pictures) the artifact
-    version ``name``/``version`` with ``metadata``; None if that version exists already (another
-    process registered it first). Inside a step: the step's output, on its model version."""
+    version ``name``/``version`` (None: ZenML numbers it) with ``metadata`` and ``tags``; None if
+    that version exists already (another process registered it first). Inside a step: the
+    step's output, on its model version."""
     import pandas as pd
     from zenml import save_artifact
     from zenml.enums import ArtifactType
@@ -66,6 +71,7 @@ def register_folder(
             uri=folder,
             materializer=StagedFolderMaterializer,
             user_metadata=metadata,
+            tags=tags or None,
         )
     except EntityExistsError:
         return None

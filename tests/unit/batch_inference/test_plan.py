@@ -51,3 +51,12 @@ def test_only_a_partitioned_input_with_nothing_naming_a_partition_is_a_chained_r
     assert plan.is_chained_rescore(Settings(input=TEMPLATE, model_version="3"))
     assert not plan.is_chained_rescore(Settings(input=TEMPLATE, partition="2026-11-25"))
     assert not plan.is_chained_rescore(Settings(input="table.parquet"))
+
+
+def test_the_identifiers_recorded_in_the_schema_join_the_predictions_unless_named():
+    schema = {"columns": {"a": {"kind": "numeric"}}, "target": "y", "task": "regression",
+              "id_columns": ["customer"]}  # fmt: skip
+    (run,) = plan.runs(Settings(input="in.csv"), ["p"], 1, {"a": "float64"}, schema=schema)
+    assert run.id_columns == ["customer"]
+    (own,) = plan.runs(Settings(input="in.csv", id_columns=["row"]), ["p"], 1, {}, schema=schema)
+    assert own.id_columns == ["row"]

@@ -182,3 +182,49 @@ def test_a_state_over_another_reference_is_refused(reference):
     other = drift.DriftAccumulator({"normal": reference["normal"]})
     with pytest.raises(ValueError, match="different reference"):
         drift.DriftAccumulator(reference).merge(other.state())
+
+
+def shop(rows: int, seed: int, red: float = 0.5, gaps: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    colour = rng.choice(["red", "blue", "green"], size=rows, p=[red, (1 - red) / 2, (1 - red) / 2])
+    size = rng.normal(size=rows)
+    size[rng.random(rows) < gaps] = np.nan
+    return pd.DataFrame({"colour": colour, "size": size, "member": rng.choice(["yes", "no"], rows)})
+
+
+KINDS = {"colour": "categorical", "size": "numeric", "member": "boolean"}
+
+
+def test_category_shares_and_gaps_drift_like_numbers():
+    reference = drift.reference_statistics(shop(5000, 1), KINDS)
+    assert reference["colour"].kind == "categorical" and reference["colour"].levels
+    assert reference["member"].discrete, "a boolean is a number of two values"
+    same = detect(reference, shop(2000, 2))
+    assert same.drifted == [] and same.features["colour"].chi2 is not None
+    moved = detect(reference, shop(2000, 3, red=0.9))
+    assert moved.drifted == ["colour"] and moved.features["colour"].p_value < drift.ALPHA
+    emptied = detect(reference, shop(2000, 4, gaps=0.4))
+    assert emptied.drifted == ["size"] and emptied.features["size"].missing == pytest.approx(
+        0.4, abs=0.05
+    )
+
+
+def test_a_category_never_seen_lands_in_the_rest_and_shards_merge_exactly():
+    reference = drift.reference_statistics(shop(5000, 1), KINDS)
+    partition = shop(1000, 5).assign(colour="purple")
+    whole = drift.DriftAccumulator(reference, sample_size=1000)
+    whole.update(partition)
+    merged = drift.DriftAccumulator(reference, sample_size=1000)
+    for seed, part in enumerate((partition.iloc[:400], partition.iloc[400:])):
+        shard = drift.DriftAccumulator(reference, sample_size=1000, seed=seed)
+        shard.update(part)
+        merged.merge(shard.state())
+    assert whole.report().features["colour"] == merged.report().features["colour"]
+    assert whole.report().drifted == ["colour"]
+
+
+def test_a_report_with_categories_reads_back_from_its_metadata():
+    reference = drift.reference_statistics(shop(5000, 1), KINDS)
+    recorded = json.loads(json.dumps(detect(reference, shop(500, 2, red=0.9)).to_metadata()))
+    assert drift.DriftReport.from_metadata(recorded).to_metadata() == recorded
+    assert "ks" not in recorded["features"]["colour"] and "chi2" in recorded["features"]["colour"]

@@ -8,15 +8,22 @@ import pytest
 from jobs.common.data import iris
 from jobs.common.data.schema import infer
 from jobs.common.runtime.errors import BadInput
-from jobs.feature_engineering.datasets import split
-from jobs.training.model import ESTIMATORS, METRICS, baseline, build, fit, sample, score
+from jobs.training import rows
+from jobs.training.model import ESTIMATORS, METRICS, baseline, build, fit, score
 from jobs.training.preprocessing import model_pipeline
+
+
+def split(frame: pd.DataFrame, target: str, random_state: int = 42):
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(frame, test_size=0.2, random_state=random_state)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
 def fitted(name: str, frame: pd.DataFrame, target: str, **hyper):
     schema = infer(frame, target, "t")
-    train, test = split(frame, target, 0.2, 42, schema)
-    model = fit(model_pipeline(schema, build(name, hyper, 42, schema.task)), train, target)
+    train, test = split(frame, target)
+    model = fit(model_pipeline(schema, build(name, hyper, 42, schema.task)), train.copy(), target)
     return model, train, test, schema
 
 
@@ -59,7 +66,7 @@ def test_every_classifier_learns_categories_gaps_dates_and_booleans(name):
         "boolean",
         "datetime",
     }
-    trivial = baseline(train, test, "label", "classification")
+    trivial = baseline(train["label"], test["label"], "classification")
     assert score(model, test, "label")["balanced_accuracy"] > trivial["balanced_accuracy"] + 0.2
 
 
@@ -71,7 +78,7 @@ def test_every_regressor_beats_the_mean_on_a_numeric_target(name):
     assert schema.task == "regression"
     metrics = score(model, test, "y", "regression")
     assert set(metrics) == {"rmse", "mae", "r2"}
-    assert metrics["rmse"] < baseline(train, test, "y", "regression")["rmse"]
+    assert metrics["rmse"] < baseline(train["y"], test["y"], "regression")["rmse"]
 
 
 def test_an_unseen_category_and_a_gap_are_predicted_not_refused():
@@ -96,21 +103,12 @@ def test_unknown_hyperparameter_and_a_wrong_task_are_bad_config():
         build("ridge", {}, 0, "classification")
 
 
-def test_the_sample_is_uniform_bounded_and_reproducible():
-    frame = pd.DataFrame({"a": np.arange(10_000)})
-    picked = sample(frame, 1_000, 7)
-    assert len(picked) == 1_000 and picked.equals(sample(frame, 1_000, 7))
-    assert 4_000 < picked["a"].mean() < 6_000
-    assert sample(frame, 20_000, 7) is frame
-
-
-def test_split_is_stratified_and_reproducible():
-    first, test = split(iris.labelled(), "species", 0.2, 7)
-    again, _ = split(iris.labelled(), "species", 0.2, 7)
-    assert len(first) == 120 and len(test) == 30
-    assert test["species"].value_counts().to_dict() == {
-        "setosa": 10,
-        "versicolor": 10,
-        "virginica": 10,
-    }
-    assert first.equals(again)
+def test_the_sample_is_uniform_bounded_and_reproducible(tmp_path, monkeypatch):
+    monkeypatch.setattr(rows, "BATCH_ROWS", 1_000)
+    pd.DataFrame({"a": np.arange(10_000)}).to_parquet(tmp_path / "part-00000.parquet")
+    picked, total = rows.sample(str(tmp_path), 1_000, 7)
+    again, _ = rows.sample(str(tmp_path), 1_000, 7)
+    assert total == 10_000 and len(picked) == 1_000 and picked.equals(again)
+    assert picked["a"].is_unique and 4_000 < picked["a"].mean() < 6_000
+    everything, _ = rows.sample(str(tmp_path), 20_000, 7)
+    assert list(everything["a"]) == list(range(10_000))

@@ -17,10 +17,14 @@ def fitted() -> tuple[DecisionTreeClassifier, pd.DataFrame]:
     return model, test
 
 
+def evaluated(model: DecisionTreeClassifier, test: pd.DataFrame) -> report.Evaluation:
+    return report.evaluate(test["y"], model.predict(test[["x"]]), list(model.classes_))
+
+
 def test_the_confusion_matrix_and_per_class_scores_come_from_the_predictions():
     model, test = fitted()
     predicted = list(model.predict(test[["x"]]))
-    evaluation = report.evaluate(model, test, "y")
+    evaluation = evaluated(model, test)
     assert evaluation.classes == ["a", "b", "c"] and evaluation.rows == 7
     for i, truth in enumerate(evaluation.classes):
         for j, guess in enumerate(evaluation.classes):
@@ -43,7 +47,7 @@ def test_the_page_shows_the_matrix_the_scores_and_the_champion_it_was_judged_aga
         "champion_version": "3",
         "threshold": 0.5,
     }
-    html = report.render(report.evaluate(model, test, "y"), decision, "iris_classifier", "4", "t")
+    html = report.render(evaluated(model, test), decision, "iris_classifier", "4", "t")
     text = re.sub(r"<[^>]+>", " ", html)
     assert "Confusion matrix" in text and "Per class" in text
     assert "candidate (version 4)" in text and "champion (version 3)" in text
@@ -54,7 +58,7 @@ def test_the_page_shows_the_matrix_the_scores_and_the_champion_it_was_judged_aga
 def test_values_are_escaped():
     model, test = fitted()
     decision = {"reason": "<script>alert(1)</script>", "candidate": 1.0, "threshold": 0.9}
-    html = report.render(report.evaluate(model, test, "y"), decision, "m", "1", "t")
+    html = report.render(evaluated(model, test), decision, "m", "1", "t")
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
@@ -63,7 +67,7 @@ def test_a_regression_report_shows_predicted_against_actual_and_the_residuals():
 
     train = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0.1, 1.1, 1.9, 3.2]})
     model = LinearRegression().fit(train[["x"]], train["y"])
-    evaluation = report.evaluate_regression(model, train, "y")
+    evaluation = report.evaluate_regression(train["y"], model.predict(train[["x"]]))
     assert evaluation.rows == 4 and len(evaluation.points) == 4
     assert sum(rows for _, rows in evaluation.residuals) == 4
     decision = {"stage": "production", "reason": "rmse 0.1 beats", "metric": "rmse",
@@ -71,3 +75,12 @@ def test_a_regression_report_shows_predicted_against_actual_and_the_residuals():
     text = report.render(evaluation, decision, "cars_classifier", "2", "cars_testing_dataset:1")
     assert "Predicted against actual" in text and "Residuals" in text
     assert "trivial baseline" in text and "lower is better" in text and "threshold" not in text
+
+
+def test_an_evaluation_travels_between_steps_as_plain_data():
+    import json
+
+    model, test = fitted()
+    evaluation = evaluated(model, test)
+    record = json.loads(json.dumps(report.to_record(evaluation)))
+    assert report.from_record(record) == evaluation
