@@ -29,7 +29,7 @@ PIPELINES = ["feature_engineering", "training", "batch_inference", "deployment",
 # (job, kill point): each boundary before a step, after the last step, and the largest write.
 POINTS = [
     ("feature_engineering", "before:build_datasets"),
-    ("feature_engineering", "mid-write:data.parquet"),  # iris_training_dataset, the larger
+    ("feature_engineering", "mid-write:part-00000.parquet"),  # iris_training_dataset's part
     ("feature_engineering", "after:build_datasets"),
     ("training", "before:train_model"),
     ("training", "mid-write:artifact.pkl"),  # the trained model
@@ -37,14 +37,16 @@ POINTS = [
     ("training", "before:promote_model"),
     ("training", "holding-lock"),
     ("training", "after:promote_model"),
+    # gc before batch inference's kills: its --keep-last 1 would delete the partitions those
+    # killed runs produced, and their runs with them, which the last case judges.
+    ("gc", "before:collect_garbage"),
+    ("gc", "before-record-delete"),  # a version's data and run deleted, its record not yet
+    ("gc", "after:collect_garbage"),
     ("batch_inference", "before:commit_predictions"),
     ("batch_inference", "mid-write:part-00000.parquet"),  # the predictions, streamed
     ("batch_inference", "after:commit_predictions"),
     ("deployment", "before:deploy_model"),
     ("deployment", "after:deploy_model"),
-    ("gc", "before:collect_garbage"),
-    ("gc", "before-record-delete"),  # a version's data and run deleted, its record not yet
-    ("gc", "after:collect_garbage"),
 ]
 KILLED: list[tuple[str, str]] = []  # (pipeline, run name)
 LAST_KILL = {"at": 0.0}
