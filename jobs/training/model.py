@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from jobs.common.data.kinds import Task
+from jobs.common.quality.metrics import metrics
 from jobs.common.runtime.errors import BadInput
 from jobs.training.params import Metric
 
@@ -99,22 +100,6 @@ def fit(model: Pipeline, train: pd.DataFrame, target: str) -> Pipeline:
 def score(model: Any, test: pd.DataFrame, target: str, task: Task = "classification") -> dict:
     """Every metric of the task on the testing rows (``model``: a pipeline or a baseline)."""
     return metrics(test[target], model.predict(test.drop(columns=[target])), task)
-
-
-def metrics(truth: Any, predicted: Any, task: Task) -> dict[str, float]:
-    from sklearn import metrics as m
-
-    if task == "regression":
-        return {
-            "rmse": float(np.sqrt(m.mean_squared_error(truth, predicted))),
-            "mae": float(m.mean_absolute_error(truth, predicted)),
-            "r2": float(m.r2_score(truth, predicted)),
-        }
-    return {
-        "accuracy": float(m.accuracy_score(truth, predicted)),
-        "balanced_accuracy": float(m.balanced_accuracy_score(truth, predicted)),
-        "f1_macro": float(m.f1_score(truth, predicted, average="macro")),
-    }
 
 
 def baseline(train_target: Any, test_target: Any, task: Task) -> dict[str, float]:
