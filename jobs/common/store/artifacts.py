@@ -35,6 +35,25 @@ def newest(name: str) -> Version | None:
     return found.items[0] if found.items else None
 
 
+def newest_of_partition(name: str, partition: str) -> Version | None:
+    """The newest revision of ``partition`` among ``name``'s versions: of those whose metadata
+    ``partition`` is ``partition``, the most recently created (whichever model scored it), or
+    None. The one rule every reader of "the predictions of a partition" follows."""
+    from zenml.client import Client
+
+    page = 1
+    while True:
+        found = Client().list_artifact_versions(
+            artifact=name, sort_by="desc:created", size=100, page=page, hydrate=True
+        )
+        for version in found.items:
+            if str(version.run_metadata.get("partition")) == partition:
+                return version
+        if page >= found.total_pages:
+            return None
+        page += 1
+
+
 def store_root() -> str:
     """Where the active stack's artifact store keeps its files."""
     from zenml.client import Client
