@@ -104,6 +104,15 @@ class Source:
 
 def locate(uri: str) -> Source:
     """The file, or every parquet/CSV file under the folder or prefix ``uri``."""
+    source = landed(uri)
+    if source is None:
+        raise BadInput(f"cannot read {uri}: no such file, or no .parquet/.csv files under it")
+    return source
+
+
+def landed(uri: str) -> Source | None:
+    """As :func:`locate`, but None when nothing has landed at ``uri`` yet (no such file, or
+    no .parquet/.csv file under it): for a job to whom that means "not yet", not bad input."""
     try:
         files = _list(uri)
     except BadInput:
@@ -111,7 +120,7 @@ def locate(uri: str) -> Source:
     except Exception as err:  # the stores raise their own types
         raise BadInput(f"cannot read {uri}: {getattr(err, 'strerror', None) or err}") from err
     if not files:
-        raise BadInput(f"cannot read {uri}: no such file, or no .parquet/.csv files under it")
+        return None
     kinds = {kind_of(f.uri) for f in files}
     if len(kinds) != 1:
         raise BadInput(f"{uri} mixes parquet and CSV files; keep one format per partition")
