@@ -135,6 +135,9 @@ ENTRYPOINT ["python", "-m", "jobs.deployment"]
 FROM runtime AS gc
 ENTRYPOINT ["python", "-m", "jobs.gc"]
 
+FROM runtime AS monitoring
+ENTRYPOINT ["python", "-m", "jobs.monitoring"]
+
 # Batch jobs have nothing to probe: they run to completion and report by exit code. The
 # endpoint does, for `docker run` and the docker deployment target (Kubernetes uses its probes);
 # it listens on HANDOFF_PORT when that is set.

@@ -80,7 +80,7 @@ lint: venv ## ruff, mypy on jobs/, import-linter (the package boundaries), hadol
 	set -o pipefail; $(VENV)/bin/lint-imports 2>&1 | grep -v "too many dots in the name"
 	$(VENV)/bin/hadolint Dockerfile
 
-images: ## build the five images with Docker (BuildKit)
+images: ## build every job's image with Docker (BuildKit)
 	bash scripts/build-images.sh
 
 bench: venv ## time the batch jobs; batch inference of 1 M and 10 M rows vs the raw streaming floor, 2 shards vs 1

@@ -20,7 +20,7 @@ DOCKER=${DOCKER:-/usr/bin/docker}
 BASE_IMAGE=${BASE_IMAGE:-python:3.11-slim-bookworm}
 CA_BUNDLE=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 TAG=${TAG:-dev}
-ALL_TARGETS=(feature-engineering training batch-inference deployment serving gc)
+ALL_TARGETS=(feature-engineering training batch-inference deployment serving gc monitoring)
 targets=("$@")
 ((${#targets[@]})) || targets=("${ALL_TARGETS[@]}")
 

@@ -26,6 +26,8 @@ JOBS = ("feature-engineering", "training", "batch-inference", "deployment")
 SERVICES = ("serving",)
 MAINTENANCE = ("gc",)
 """Jobs that keep the others' store tidy: not part of the chain."""
+MONITORING = ("monitoring",)
+"""Jobs that measure what the chain produced (and may start training): not part of the chain."""
 STATE_DIR = Path(".handoff")
 """Where `handoff dashboard` records what it started (`make run` keeps its store here too)."""
 DASHBOARD_PORT = 8237
@@ -43,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run one job (its own flags follow)")
-    run.add_argument("job", choices=JOBS + SERVICES + MAINTENANCE)
+    run.add_argument("job", choices=JOBS + SERVICES + MAINTENANCE + MONITORING)
     run.add_argument("args", nargs=argparse.REMAINDER)
 
     backfill = commands.add_parser(

@@ -11,9 +11,17 @@ JOBS = {
     "deployment": "handoff-deployment",
     "serving": "handoff-serving",
     "gc": "handoff-gc",
+    "monitoring": "handoff-monitoring",
 }
 # The jobs that run to completion (CronJobs in the cluster); serving is the long-running one.
-BATCH_JOBS = ["feature_engineering", "training", "batch_inference", "deployment", "gc"]
+BATCH_JOBS = [
+    "feature_engineering",
+    "training",
+    "batch_inference",
+    "deployment",
+    "gc",
+    "monitoring",
+]
 
 
 def target(job: str) -> str:

@@ -54,6 +54,7 @@ CHAINING_UPSTREAM_ENV = {"HANDOFF_CHAIN_JOB", "HANDOFF_CHAIN_JOB_UID"}
 CHAINING_JOBS = {
     "feature_engineering": ["training"],
     "training": ["batch_inference", "deployment"],
+    "monitoring": ["training"],
 }
 # Set on every job and the endpoint from the container's CPU limit (resourceFieldRef): read by
 # BLAS, OpenMP (scikit-learn, pyarrow) and joblib, which otherwise size their pools to the node.

@@ -33,6 +33,7 @@ PINS = {
     "stack-bootstrap": {},
     "feature-engineering": {},
     "gc": {},  # never chained; `kubectl create job --from` makes the same Job
+    "monitoring": {},  # never chained either
 }
 UPSTREAM = Upstream("training", "7", str(uuid.UUID(int=7)))
 

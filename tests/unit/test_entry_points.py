@@ -20,6 +20,7 @@ ENTRY_POINTS = [
     "batch_inference",
     "deployment",
     "serving",
+    "monitoring",
     "cli",
 ]
 # Each takes from a few hundred milliseconds (numpy, httpx's stack) to seconds (zenml, sklearn).

@@ -17,6 +17,7 @@ from typing import Any
 FOLLOWERS = {
     "feature-engineering": ("training",),
     "training": ("batch-inference", "deployment"),
+    "monitoring": ("training",),
 }
 CRONJOB_PREFIX = "handoff-"
 LABEL = "handoff.dev/"

@@ -1,0 +1,190 @@
+"""Realized quality: the task's metrics on the labels that arrived for a scored partition,
+recorded by the monitoring job on that partition's predictions version (metadata ``realized``).
+
+Read here, alike for the monitoring job's picture (realized quality over partitions, per model
+version, in the dashboard) and for ``handoff status``'s trend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jobs.common.quality import pictures
+
+METADATA_KEY = "realized"
+"""The predictions version's metadata key of its realized quality."""
+RETRAINING_KEY = "retraining"
+"""The model version's metadata key of the retraining its realized quality started."""
+TREND = 5
+"""Partitions per model version ``handoff status`` shows, the newest."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One partition's realized quality under the model version that scored it."""
+
+    partition: str
+    model_version: str
+    metric: str
+    value: float
+    rows: int
+    predictions: str
+    """The predictions version it was measured on."""
+
+
+def point(version: str, metadata: Mapping[str, Any]) -> Point | None:
+    """The point a predictions version's metadata holds, or None (not measured yet)."""
+    realized = metadata.get(METADATA_KEY)
+    if not isinstance(realized, Mapping) or "value" not in realized:
+        return None
+    return Point(
+        partition=str(metadata.get("partition", "")),
+        model_version=str(metadata.get("model_version", "")),
+        metric=str(realized.get("metric", "")),
+        value=float(realized["value"]),
+        rows=int(realized.get("rows", 0)),
+        predictions=version,
+    )
+
+
+def trend(points: Iterable[Point]) -> dict[str, list[Point]]:
+    """Per model version (oldest first), its points by partition (oldest first); of several
+    revisions of one partition, the last given wins (give them oldest first)."""
+    by_version: dict[str, dict[str, Point]] = {}
+    for found in points:
+        by_version.setdefault(found.model_version, {})[found.partition] = found
+    return {
+        version: [by_partition[key] for key in sorted(by_partition)]
+        for version, by_partition in sorted(by_version.items(), key=lambda item: _number(item[0]))
+    }
+
+
+def recorded(predictions_artifact: str) -> list[Point]:
+    """Every measured predictions version of ``predictions_artifact``, oldest first."""
+    from zenml.client import Client
+
+    found: list[Point] = []
+    page = 1
+    while True:
+        versions = Client().list_artifact_versions(
+            artifact=predictions_artifact, sort_by="asc:created", size=100, page=page, hydrate=True
+        )
+        found += [
+            p for v in versions.items if (p := point(str(v.version), v.run_metadata)) is not None
+        ]
+        if page >= versions.total_pages:
+            return found
+        page += 1
+
+
+def status(predictions_artifact: str, model_versions: Iterable[Any]) -> dict[str, Any] | None:
+    """What ``handoff status`` shows: per model version, its newest ``TREND`` partitions'
+    realized values (oldest first), and the retraining each version started; None before the
+    first measurement."""
+    lines = trend(recorded(predictions_artifact))
+    started = {
+        str(v.number): dict(v.run_metadata[RETRAINING_KEY])
+        for v in model_versions
+        if isinstance(v.run_metadata.get(RETRAINING_KEY), Mapping)
+    }
+    if not lines and not started:
+        return None
+    return {
+        "versions": [
+            {
+                "model_version": version,
+                "metric": line[-1].metric,
+                "partitions": [
+                    {"partition": p.partition, "value": p.value, "rows": p.rows}
+                    for p in line[-TREND:]
+                ],
+                "retraining": _retraining(started.get(version)),
+            }
+            for version, line in lines.items()
+        ],
+    }
+
+
+def describe(found: Mapping[str, Any] | None) -> list[str]:
+    """The text lines of :func:`status`'s data."""
+    lines = ["  realized quality (monitoring: labels joined to the predictions):"]
+    if not found:
+        return [*lines, "    none yet (run the monitoring job once labels arrive)"]
+    for version in found["versions"]:
+        trend = ", ".join(
+            f"{p['partition']} {p['value']:.4f} ({p['rows']} rows)" for p in version["partitions"]
+        )
+        lines.append(f"    version {version['model_version']} {version['metric']}: {trend}")
+        if started := version["retraining"]:
+            lines.append(f"         started training {started['time']}: {started['reason']}")
+    return lines
+
+
+def _retraining(record: Mapping[str, Any] | None) -> dict[str, str] | None:
+    if not record:
+        return None
+    return {"reason": str(record.get("reason", "")), "time": str(record.get("time", ""))}
+
+
+def picture(model_name: str, points: Iterable[Point], bar: float | None) -> str:
+    """Realized quality over partitions, one row per partition and one column per model
+    version (the dashboard's page); cells worse than ``bar`` are marked."""
+    lines = trend(points)
+    versions = list(lines)
+    partitions = sorted({p.partition for line in lines.values() for p in line})
+    metric = next((p.metric for line in lines.values() for p in line), "")
+    cells = {(p.partition, v): p for v, line in lines.items() for p in line}
+    rows, classes = [], []
+    for key in partitions:
+        found = [cells.get((key, v)) for v in versions]
+        rows.append([key, *(f"{p.value:.4f} ({p.rows} rows)" if p else "" for p in found)])
+        classes.append(["", *("" if p is None else _mark(p, bar) for p in found)])
+    newest = _newest(lines)
+    bars = pictures.bars(
+        [(_label(p), p.value) for p in newest],
+        limit=bar,
+        limit_label="retrain_below",
+        highlight=[_label(p) for p in newest if _mark(p, bar) == "bad"],
+    )
+    note = f"{metric} on the labelled rows of each scored partition" + (
+        f"; retraining starts below {bar:.4f}" if bar is not None else ""
+    )
+    return pictures.page(
+        f"{model_name}: realized quality",
+        pictures.section(
+            "by partition and model version",
+            pictures.table(["partition", *(f"version {v}" for v in versions)], rows, classes),
+            note=note,
+        ),
+        pictures.section("the newest partitions", bars),
+        subtitle="labels joined to the predictions by the monitoring job",
+    )
+
+
+def _label(found: Point) -> str:
+    return f"{found.partition} v{found.model_version}"
+
+
+def worse(metric: str, value: float, bar: float) -> bool:
+    """``value`` is worse than ``bar`` on ``metric``: above it for an error (rmse, mae),
+    below it for a score."""
+    from jobs.common.store.promotion import better
+
+    return value != bar and not better(metric, value, bar)
+
+
+def _mark(found: Point, bar: float | None) -> str:
+    if bar is None:
+        return ""
+    return "bad" if worse(found.metric, found.value, bar) else "good"
+
+
+def _newest(lines: Mapping[str, list[Point]], count: int = 20) -> list[Point]:
+    every = sorted((p for line in lines.values() for p in line), key=lambda p: p.partition)
+    return every[-count:]
+
+
+def _number(version: str) -> tuple[int, str]:
+    return (int(version), "") if version.isdigit() else (1 << 30, version)

@@ -1,0 +1,66 @@
+"""Realized quality read back from predictions versions' metadata: the trend per model version
+that `handoff status` shows and the dashboard's picture, with decayed cells marked."""
+
+from __future__ import annotations
+
+from jobs.common.quality import realized
+
+
+def metadata(partition: str, model: str, value: float, metric: str = "rmse") -> dict:
+    return {
+        "partition": partition,
+        "model_version": model,
+        "realized": {"metric": metric, "value": value, "rows": 10},
+    }
+
+
+def test_a_version_without_realized_quality_is_no_point() -> None:
+    assert realized.point("v", {"partition": "p", "model_version": "1"}) is None
+
+
+def test_the_trend_is_per_model_version_by_partition_and_the_last_revision_wins() -> None:
+    points = [
+        realized.point("a", metadata("2026-11-25", "2", 1.0)),
+        realized.point("b", metadata("2026-11-24", "10", 2.0)),
+        realized.point("c", metadata("2026-11-24", "2", 3.0)),
+        realized.point("d", metadata("2026-11-24", "2", 4.0)),  # a later revision
+    ]
+    lines = realized.trend(p for p in points if p is not None)
+    assert list(lines) == ["2", "10"]
+    assert [(p.partition, p.value, p.predictions) for p in lines["2"]] == [
+        ("2026-11-24", 4.0, "d"),
+        ("2026-11-25", 1.0, "a"),
+    ]
+
+
+def test_the_picture_marks_what_is_worse_than_the_bar_in_the_metrics_direction() -> None:
+    points = [
+        realized.point("a", metadata("2026-11-24", "1", 1.5)),
+        realized.point("b", metadata("2026-11-25", "1", 2.5)),
+    ]
+    page = realized.picture("cars", [p for p in points if p is not None], bar=2.0)
+    assert "cars: realized quality" in page and "version 1" in page
+    assert '<td class="good">1.5000 (10 rows)</td>' in page
+    assert '<td class="bad">2.5000 (10 rows)</td>' in page
+    assert "retrain_below 2" in page
+
+
+def test_status_lines_show_the_trend_and_the_retraining_a_version_started() -> None:
+    found = {
+        "versions": [
+            {
+                "model_version": "3",
+                "metric": "rmse",
+                "partitions": [
+                    {"partition": "2026-11-24", "value": 1.5, "rows": 10},
+                    {"partition": "2026-11-25", "value": 2.5, "rows": 12},
+                ],
+                "retraining": {"reason": "realized rmse 2.5000 ...", "time": "T"},
+            }
+        ]
+    }
+    assert realized.describe(found)[1:] == [
+        "    version 3 rmse: 2026-11-24 1.5000 (10 rows), 2026-11-25 2.5000 (12 rows)",
+        "         started training T: realized rmse 2.5000 ...",
+    ]
+    assert "none yet" in realized.describe(None)[1]
