@@ -114,14 +114,17 @@ class _HalfWriter:
     """Passes writes through; at close (all bytes known) flushes half of them, then dies."""
 
     def __init__(self, handle: Any, point: str) -> None:
-        self._handle, self._point, self._chunks = handle, point, []
+        self._handle, self._point = handle, point
+        self._chunks: list[Any] = []
 
-    def write(self, data: bytes) -> int:
-        self._chunks.append(bytes(data))
+    def write(self, data: bytes | str) -> int:
+        # A text-mode handle (an HTML visualization) gets text, a binary one bytes.
+        self._chunks.append(data if isinstance(data, str) else bytes(data))
         return len(data)
 
     def close(self) -> None:
-        whole = b"".join(self._chunks)
+        empty = "" if self._chunks and isinstance(self._chunks[0], str) else b""
+        whole = empty.join(self._chunks)
         self._handle.write(whole[: max(1, len(whole) // 2)])
         self._handle.flush()
         die(self._point)
