@@ -12,13 +12,21 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from jobs.common.quality import realized
 from jobs.common.runtime.settings import JobSettings
 from jobs.common.store.model_registry import PROMOTION_KEY
 from jobs.common.store.stuck_runs import fail_dead_runs
 
 log = logging.getLogger("handoff")
 SCHEMA = Path(__file__).with_name("status.schema.json")
-PIPELINES = ("feature_engineering", "training", "batch_inference", "deployment", "gc")
+PIPELINES = (
+    "feature_engineering",
+    "training",
+    "batch_inference",
+    "deployment",
+    "gc",
+    "monitoring",
+)
 GC_PIPELINE, GC_SUMMARY_KEY = "gc", "gc"
 """The collector's pipeline and the metadata key of its summary (jobs/gc/collect.py)."""
 
@@ -58,6 +66,7 @@ def collect(names: JobSettings) -> dict[str, Any]:
             {"pipeline": run.pipeline, "run": run.run, "reason": run.reason} for run in failed
         ],
         "gc": _gc(client),
+        "realized": realized.status(names.predictions_artifact, versions),
     }
 
 
@@ -194,6 +203,7 @@ def render(status: dict[str, Any]) -> list[str]:
             + (f", waiting for shard(s) {missing}" if missing else "")
         )
 
+    lines += realized.describe(status.get("realized"))
     if status.get("failed_runs"):
         lines.append("  runs left running by a dead job, now marked failed:")
         lines += [f"    {r['pipeline']} {r['run']}: {r['reason']}" for r in status["failed_runs"]]
