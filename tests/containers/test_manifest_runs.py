@@ -159,11 +159,11 @@ class Cluster:
                 self.report(f"cronjob/{name} index {i}: exited {code}")
         return finished
 
-    def run_job(self, kind: str, name: str) -> mr.Finished:
+    def run_job(self, kind: str, name: str, scheduled: datetime | None = None) -> mr.Finished:
         obj = find(self.objects, kind, name)
         (job_spec,) = job_specs(obj)
         deadline = min(float(job_spec.get("activeDeadlineSeconds", JOB_TIMEOUT)), JOB_TIMEOUT)
-        args = self.args(kind, name)
+        args = self.args(kind, name, scheduled)
         image = mr.image_for(mr.pick_container(self.pod_spec(kind, name)), self.image_map)
         finished = self.containers.run(name.removeprefix("handoff-"), args, timeout=deadline)
         size = mr.image_size(self.containers.docker, image) / 1e6
@@ -441,6 +441,49 @@ def _wait_ready(
         time.sleep(1.0)
     _, stderr = cluster.containers.logs(name)
     pytest.fail(f"{url} not ready after {budget:.0f}s (last: {last})\nlogs:\n{stderr[-3000:]}")
+
+
+def test_monitoring_job_measures_the_partition_whose_labels_are_due(cluster: Cluster):
+    """The monitoring CronJob's pod, scheduled a week (label_lag) after a partition batch
+    inference scored with ids: labels not there yet, then measured once, then nothing to do."""
+    from jobs.common.data.iris import features, labelled
+
+    cluster.requires("training")
+    day = "2026-11-27"
+    rows = features()
+    rows.insert(0, "row_id", range(len(rows)))
+    body = io.BytesIO()
+    rows.to_parquet(body, index=False)
+    key = f"incoming/iris/dt={day}/part-0.parquet"
+    cluster.s3.client().put_object(Bucket=cluster.bucket, Key=key, Body=body.getvalue())
+    config = generated(cluster.objects, "ConfigMap", "handoff-config")["metadata"]["name"]
+    shipped = cluster.configmaps[config]["batch_inference.yaml"]
+    cluster.configmaps[config]["batch_inference.yaml"] = (
+        f"{shipped}\nid_columns: [row_id]\npartition: '{day}'\n"
+    )
+    try:
+        ok(
+            cluster.run_job(
+                "CronJob", "handoff-batch-inference", datetime(2026, 11, 28, 4, 0, tzinfo=UTC)
+            )
+        )
+    finally:
+        cluster.configmaps[config]["batch_inference.yaml"] = shipped
+    due = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)  # 7 days (label_lag) after the partition
+
+    early = ok(cluster.run_job("CronJob", "handoff-monitoring", due))
+    assert f"the labels of partition {day} are not there yet" in early
+    labels = labelled()
+    labels.insert(0, "row_id", range(len(labels)))
+    body = io.BytesIO()
+    pd.DataFrame(labels[["row_id", "species"]]).to_parquet(body, index=False)
+    key = f"labels/iris/dt={day}/labels.parquet"
+    cluster.s3.client().put_object(Bucket=cluster.bucket, Key=key, Body=body.getvalue())
+    measured = ok(cluster.run_job("CronJob", "handoff-monitoring", due))
+    assert f"partition {day}: realized balanced_accuracy" in measured
+    assert "on 150 labelled rows" in measured
+    # A retry pod of the same Job: the same labels, measured already.
+    assert "nothing to do" in ok(cluster.run_job("CronJob", "handoff-monitoring", due))
 
 
 def test_the_jobs_artifacts_are_in_the_bucket(cluster: Cluster):
