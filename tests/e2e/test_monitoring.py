@@ -164,6 +164,10 @@ def test_decay_below_retrain_below_starts_training_once_with_the_reason(
     refused = f"not starting training: {MODEL} version {model} started one already"
     assert refused in again and realized(remote, day)["retraining"].startswith(refused)
     assert len(list(events.iterdir())) == 1
+    # `handoff status` shows the trend and why the version started a training.
+    shown = ok(remote.handoff("status", "--dataset", DATASET))
+    assert f"{day} {realized(remote, day)['value']:.4f} (300 rows)" in shown
+    assert f"started training {record['time']}: {record['reason']}" in shown
 
     # The start trains: a new model version, on the pinned datasets.
     versions = len(remote.probe("models", MODEL))
