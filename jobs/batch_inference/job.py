@@ -6,20 +6,23 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from typing import Any
 
 from jobs.batch_inference import plan, protocol, scoring, shards
 from jobs.batch_inference.params import PartitionRun, Staged
 from jobs.batch_inference.settings import Settings
+from jobs.common.data import partitions
 from jobs.common.quality import drift
 from jobs.common.runtime.connection import connect
-from jobs.common.store import artifacts, stuck_runs
+from jobs.common.store import artifacts, model_registry, stuck_runs
 from jobs.common.store.model_registry import require_production
 
 log = logging.getLogger("handoff")
 
 
 def run(settings: Settings, say: Callable[[str], None] = print) -> int:
-    """Score every requested partition that has no predictions by the production model yet."""
+    """Score every requested partition that has no predictions by the production model from
+    its input as it is now; a scheduled run also catches up its window."""
     # Checked before any lookup: a bad index must not wait for the server to say so.
     shard = shards.shard_index(settings.shard, settings.shards, os.environ)
     connect()
@@ -42,25 +45,81 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
         keys = [str(newest.run_metadata.get("partition"))]
     else:
         keys = plan.requested_keys(settings, scoring.content_key)
+    scheduled = plan.is_scheduled(settings)
+    window = plan.catch_up_window(settings, keys[-1]) if scheduled else []
+    unscored = [k for k in window if not protocol.scored(settings.predictions_artifact, k)]
     # What the drift check compares each partition with (jobs.common.quality.drift).
     reference = production.run_metadata.get(drift.METADATA_KEY)
     recorded = production.run_metadata.get("schema")
-    runs = plan.runs(settings, keys, int(production.number), schema, reference, recorded)
-    done = 0
+    runs = plan.runs(settings, unscored + keys, int(production.number), schema, reference, recorded)
+    done, waiting = 0, []
     for partition in runs:
-        found = artifacts.find(partition.predictions_artifact, partition.version)
-        if found is not None:
+        found = scoring.landed_input(partition.input) if scheduled else None
+        if scheduled and found is None:
+            waiting.append(partition.partition)
+            continue
+        found = found or scoring.open_input(partition.input)
+        scored = artifacts.named_like(
+            partition.predictions_artifact, partitions.version_prefix(partition.partition)
+        )
+        latest = plan.latest_revision(partition, [(str(v.version), v.run_metadata) for v in scored])
+        if plan.is_current(latest, found.description.get("identity")):
+            assert latest is not None
             say(
                 f"partition {partition.partition} already scored by {partition.model_name} "
                 f"version {partition.model_version} ({partition.predictions_artifact} version "
-                f"{found.version}): nothing to do"
+                f"{latest.version}), from its input as it is now: nothing to do"
             )
             continue
-        protocol.score_partition(partition, settings.shards, shard, production, say, commit)
+        if latest is not None:
+            rows = shards.input_rows(found.layout())
+            partition = plan.revised(partition, latest, found.description, rows)
+        protocol.score_partition(partition, settings.shards, shard, production, say, commit, found)
         done += 1
+    if scheduled:
+        _report_gaps(settings, production, keys[-1], window, waiting, say)
     if len(runs) > 1:
-        say(f"{done} of {len(runs)} partition(s) scored, {len(runs) - done} already done")
+        already = len(runs) - done - len(waiting)
+        missing = f", {len(waiting)} not landed yet" if waiting else ""
+        say(f"{done} of {len(runs)} partition(s) scored, {already} already done{missing}")
     return 0
+
+
+def _report_gaps(
+    settings: Settings,
+    production: Any,
+    own: str,
+    window: list[str],
+    waiting: list[str],
+    say: Callable[[str], None],
+) -> None:
+    """Say which partitions have not landed, and record it on the production model version
+    (key ``catch_up``) where ``handoff status`` shows it: a gap is never silent."""
+    if own in waiting:
+        later = (
+            "the next scheduled run catches it up (catch_up)"
+            if settings.catch_up
+            else "catch_up is 0: score it with --partition once it lands"
+        )
+        say(f"partition {own} has not landed yet; {later}")
+    earlier = [key for key in waiting if key != own]
+    if earlier:
+        say(
+            f"catch-up: {len(earlier)} of the {len(window)} partition(s) before {own} have not "
+            f"landed either: {', '.join(earlier)}"
+        )
+    model_registry.record(
+        settings.model_name,
+        production.number,
+        protocol.CATCH_UP_KEY,
+        {
+            "time": model_registry.now(),
+            "job": settings.job_name or settings.scheduled_time,
+            "partition": own,
+            "window": window,
+            "not_landed": waiting,
+        },
+    )
 
 
 def commit(partition: PartitionRun, staged: Staged) -> artifacts.Version | None:

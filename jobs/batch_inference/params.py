@@ -54,7 +54,12 @@ class PartitionRun(ScoringChoice):
     checked against; None for a version trained before schemas were recorded."""
     predictions_artifact: str
     version: str
-    """The predictions artifact's version name: one per (partition, model version)."""
+    """The predictions artifact's version name: one per (partition, model version, input
+    identity): ``<partition>_model_<n>``, then ``..._r<k>`` for the k-th revision."""
+    revision: int = 1
+    """1, or k when the partition's input changed since revision k - 1 was scored."""
+    revision_reason: str | None = None
+    """Why revision k exists, e.g. ``input changed: 2 files, 300 rows; was 1 file, 150 rows``."""
     reference: dict[str, Any] | None = None
     """The model version's reference statistics of its training features
     (``jobs.common.quality.drift``); None for a version trained before they were recorded."""

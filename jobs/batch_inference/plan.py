@@ -1,21 +1,23 @@
 """Which partitions a run scores and under which names: plain functions, no ZenML.
 
-Exactly once: a partition is scored once per production model version. The predictions of
-(partition, model version) are one named artifact version, ``<dataset>_predictions`` version
-``<partition>_model_<n>``; if it exists the partition is done.
+Exactly once: a partition is scored once per (production model version, input identity). The
+predictions of (partition, model version) are a named artifact version, ``<dataset>_predictions``
+version ``<partition>_model_<n>``; if it exists and its recorded input identity is the input's
+now, the partition is done. If the input changed since (late data), the partition is scored
+again as the next *revision*, ``<partition>_model_<n>_r<k>`` (:func:`next_revision`).
+
+A scheduled run also scores the partitions of its catch-up window (the ``catch_up`` keys
+before its own) that nothing has scored yet, oldest first (:func:`catch_up_window`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 from jobs.batch_inference.params import PartitionRun, ScoringChoice
 from jobs.batch_inference.settings import Settings
 from jobs.common.data import partitions
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def schedule(settings: Settings) -> partitions.Schedule:
@@ -56,9 +58,78 @@ def is_chained_rescore(settings: Settings) -> bool:
     return partitions.is_template(settings.input) and not (explicit or settings.scheduled_time)
 
 
-def version_name(partition: str, model_version: int) -> str:
-    """A version name every store accepts, readable: ``2026-11-25_model_3``."""
-    return f"{_UNSAFE.sub('-', partition).strip('-') or 'partition'}_model_{model_version}"
+def is_scheduled(settings: Settings) -> bool:
+    """A partitioned input whose key comes from the run's scheduled time (a CronJob's Job)."""
+    explicit = settings.partition or settings.backfill_from or settings.backfill_to
+    scheduled = settings.scheduled_time or (
+        settings.job_name and partitions.scheduled_time_of_job(settings.job_name)
+    )
+    return partitions.is_template(settings.input) and not explicit and bool(scheduled)
+
+
+def catch_up_window(settings: Settings, own: str) -> list[str]:
+    """The ``catch_up`` partitions before a scheduled run's own, oldest first."""
+    return partitions.keys_before(schedule(settings), own, settings.catch_up)
+
+
+def version_name(partition: str, model_version: int, revision: int = 1) -> str:
+    """A version name every store accepts, readable: ``2026-11-25_model_3`` (``_r2``...)."""
+    return partitions.version_name(partition, model_version, revision)
+
+
+class Scored(NamedTuple):
+    """One revision of (partition, model version) already registered."""
+
+    revision: int
+    version: str
+    metadata: Mapping[str, Any]
+
+
+def latest_revision(
+    run: PartitionRun, versions: Iterable[tuple[str, Mapping[str, Any]]]
+) -> Scored | None:
+    """Of the partition's predictions ``versions`` (name, metadata), the newest revision by
+    ``run``'s model version, or None if that model has not scored the partition."""
+    stem = partitions.version_stem(run.partition)
+    mine = [
+        Scored(parsed.revision, name, meta)
+        for name, meta in versions
+        if (parsed := partitions.parse_version(name))
+        and (parsed.stem, parsed.model_version) == (stem, run.model_version)
+    ]
+    return max(mine, default=None)
+
+
+def is_current(latest: Scored | None, identity: str | None) -> bool:
+    """Exactly once per input identity: the newest revision was scored from this input."""
+    return latest is not None and (latest.metadata.get("input") or {}).get("identity") == identity
+
+
+def revised(
+    run: PartitionRun, latest: Scored | None, now: Mapping[str, Any], rows: int | None
+) -> PartitionRun:
+    """``run`` as the revision after ``latest`` (itself if there is none), with why: ``now`` is
+    the input's description, ``rows`` its rows (from parquet footers; None: CSV)."""
+    if latest is None:
+        return run
+    was = latest.metadata
+    before = (was.get("input") or {}).get("files")
+    reason = f"input changed: {_size(now.get('files'), rows, now.get('bytes'))}; was " + _size(
+        before, was.get("rows"), (was.get("input") or {}).get("bytes")
+    )
+    revision = latest.revision + 1
+    return run.model_copy(
+        update={
+            "version": version_name(run.partition, run.model_version, revision),
+            "revision": revision,
+            "revision_reason": reason,
+        }
+    )
+
+
+def _size(files: Any, rows: Any, size: Any) -> str:
+    count = f"{files} file{'' if files == 1 else 's'}" if files is not None else "?"
+    return f"{count}, {rows} rows" if rows is not None else f"{count}, {size} bytes"
 
 
 def runs(

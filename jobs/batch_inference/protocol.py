@@ -32,7 +32,7 @@ from typing import Any
 
 from jobs.batch_inference import drift_check, scoring, shards
 from jobs.batch_inference.params import PartitionRun, Staged
-from jobs.common.data import streaming
+from jobs.common.data import partitions, streaming
 from jobs.common.runtime import logs
 from jobs.common.runtime.errors import BadInput, PreconditionNotMet, Unavailable
 from jobs.common.store import artifacts
@@ -41,6 +41,8 @@ log = logging.getLogger("handoff")
 COMMIT_WAIT_S = 300.0
 FOLDER_PREFIX = "shards-"
 COMMIT_STEP = "commit_predictions"
+CATCH_UP_KEY = "catch_up"
+"""The production model version's record of the last scheduled run's gaps (handoff status)."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,14 @@ def version_root(run: PartitionRun) -> str:
     )
 
 
-def staging(run: PartitionRun, count: int) -> Staging:
+def staging(run: PartitionRun, count: int, found: scoring.Input | None = None) -> Staging:
+    """Where ``run``'s shards go; ``found``: its input, if the caller opened it already."""
     if run.output and count > 1:
         raise BadInput(
             "output (a single-file copy) is written by one pod only; read the predictions "
             "artifact (a folder of parquet parts) instead, or drop --shards"
         )
-    found = scoring.open_input(run.input)
+    found = found or scoring.open_input(run.input)
     if found.source is None and count > 1:
         raise BadInput("the built-in iris input is one small table; it cannot be sharded")
     layout = found.layout()
@@ -170,6 +173,8 @@ def metadata(run: PartitionRun, staged: Staged, rows: int, summaries: dict[str, 
         "id_columns": list(run.id_columns),
         "probabilities": run.probabilities,
         "shards": staged.shards,
+        "revision": run.revision,
+        "revision_reason": run.revision_reason,
     }
     return {key: value for key, value in entries.items() if value is not None}
 
@@ -231,10 +236,12 @@ def score_partition(
     model_version: Any,
     say: Callable[[str], None],
     commit_run: Callable[[PartitionRun, Staged], artifacts.Version | None],
+    found: scoring.Input | None = None,
 ) -> None:
     """Score this pod's shard of ``run`` (if it has one), then commit if all shards are done
-    (``commit_run``: the pipeline run whose step calls :func:`commit`)."""
-    stage = staging(run, count)
+    (``commit_run``: the pipeline run whose step calls :func:`commit`; ``found``: the input,
+    if opened already)."""
+    stage = staging(run, count, found)
     what = describe(run)
     rows = None
     if shard is not None:
@@ -266,6 +273,13 @@ def score_partition(
             f"{run.predictions_artifact} version {run.version} (partition {run.partition})"
             + (f" and {run.output}" if run.output else "")
         )
+    if registered is not None and run.revision > 1:
+        say(f"revision {run.revision} of partition {run.partition}: {run.revision_reason}")
+
+
+def scored(artifact: str, partition: str) -> bool:
+    """Whether any model version has scored ``partition`` (any revision)."""
+    return bool(artifacts.named_like(artifact, partitions.version_prefix(partition)))
 
 
 def progress(artifact: str) -> dict[str, Any] | None:
@@ -306,6 +320,8 @@ def _name(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _partition_order(version: str) -> tuple[str, int]:
-    partition, _, model = version.rpartition("_model_")
-    return (partition, int(model) if model.isdigit() else -1)
+def _partition_order(version: str) -> tuple[str, int, int]:
+    parsed = partitions.parse_version(version)
+    if parsed is None:
+        return (version, -1, -1)
+    return (parsed.stem, parsed.model_version, parsed.revision)

@@ -82,10 +82,21 @@ class Input:
 
 
 def open_input(uri: str) -> Input:
+    found = landed_input(uri)
+    if found is None:
+        streaming.locate(uri)  # raises the one message for "nothing there"
+    assert found is not None
+    return found
+
+
+def landed_input(uri: str) -> Input | None:
+    """As :func:`open_input`, but None when nothing has landed at ``uri`` yet."""
     if uri == BUILTIN_IRIS:
         names = list(iris.features().columns)
         return Input({"uri": uri, "format": "builtin"}, {uri: names}, None)
-    source = streaming.locate(uri)
+    source = streaming.landed(uri)
+    if source is None:
+        return None
     return Input(source.describe(), streaming.columns_of(source), source)
 
 

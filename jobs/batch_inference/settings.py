@@ -41,6 +41,12 @@ class Settings(ScoringChoice, JobSettings):
     job_name: str | None = Field(
         None, description="the Kubernetes Job's name (downward API); a CronJob's encodes its time"
     )
+    catch_up: int = Field(
+        7,
+        ge=0,
+        description="a scheduled run also scores the unscored partitions among this many before "
+        "its own, oldest first (0: off); its own partition not landed yet is exit 0, said so",
+    )
     shards: int = Field(
         1,
         ge=1,

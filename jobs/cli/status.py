@@ -14,6 +14,7 @@ from typing import Any
 
 from jobs.common.quality import realized
 from jobs.common.runtime.settings import JobSettings
+from jobs.common.store import artifacts
 from jobs.common.store.model_registry import PROMOTION_KEY
 from jobs.common.store.stuck_runs import fail_dead_runs
 
@@ -27,6 +28,9 @@ PIPELINES = (
     "gc",
     "monitoring",
 )
+CHANGED_CHECKED = 3
+"""Status compares the input of this many partitions (those scored last) with what they were
+scored from: one listing each, so ``handoff status`` stays quick."""
 GC_PIPELINE, GC_SUMMARY_KEY = "gc", "gc"
 """The collector's pipeline and the metadata key of its summary (jobs/gc/collect.py)."""
 
@@ -55,11 +59,16 @@ def collect(names: JobSettings) -> dict[str, Any]:
         if _model_exists(client, names.model_name)
         else []
     )
+    # The predictions of the partitions scored last, each its newest revision (the one rule,
+    # jobs.common.store.artifacts.newest_of_partition).
+    newest = artifacts.newest_partitions(names.predictions_artifact, CHANGED_CHECKED)
     return {
         "model": names.model_name,
         "datasets": datasets,
         "versions": [_version(v) for v in versions],
-        "predictions": _predictions(client, names.predictions_artifact),
+        "predictions": _predictions(client, newest[0] if newest else None),
+        "changed_inputs": _changed_inputs(newest),
+        "catch_up": _catch_up(versions, names.predictions_artifact),
         "shards": _shards(names.predictions_artifact),
         "endpoints": _endpoints(versions),
         "failed_runs": [
@@ -110,12 +119,10 @@ def _version(version: Any) -> dict[str, Any]:
     }
 
 
-def _predictions(client: Any, name: str) -> dict[str, Any] | None:
-    # One version per (partition, model version), registered only once complete: the newest.
-    found = client.list_artifact_versions(artifact=name, sort_by="desc:created", size=1)
-    if not found.items:
+def _predictions(client: Any, output: Any) -> dict[str, Any] | None:
+    # One version per (partition, model version, input), registered only once complete.
+    if output is None:
         return None
-    output = found.items[0]
     meta = output.run_metadata
     drift = meta.get("drift") or None
     run = output.producer_pipeline_run_id
@@ -127,6 +134,59 @@ def _predictions(client: Any, name: str) -> dict[str, Any] | None:
         "partition": meta.get("partition"),
         "run": client.get_pipeline_run(run).name if run else "",
         "drifted_features": None if drift is None else list(drift.get("drifted", [])),
+        "revision": int(meta.get("revision") or 1),
+        "revision_reason": meta.get("revision_reason"),
+    }
+
+
+def _changed_inputs(newest: list[Any]) -> list[dict[str, Any]]:
+    """Of the partitions scored last (only those: one listing of its input each), those whose
+    input is not what their newest revision was scored from: the next run for them revises."""
+    from jobs.common.data import streaming
+
+    changed = []
+    for version in newest:
+        meta = version.run_metadata
+        recorded = meta.get("input") or {}
+        if not recorded.get("identity"):
+            continue  # the built-in table, which never changes
+        try:
+            now = streaming.landed(str(recorded.get("uri")))
+        except Exception as err:  # noqa: BLE001 - an unreadable input must not hide the rest
+            log.warning("cannot read the input of %s: %s", version.version, err)
+            continue
+        if now is None or now.identity == recorded["identity"]:
+            continue
+        changed.append(
+            {
+                "partition": str(meta.get("partition")),
+                "version": str(version.version),
+                "scored_files": int(recorded.get("files") or 0),
+                "files": len(now.files),
+                "scored_bytes": int(recorded.get("bytes") or 0),
+                "bytes": now.size,
+            }
+        )
+    return changed
+
+
+def _catch_up(versions: list[Any], artifact: str) -> dict[str, Any] | None:
+    """What the last scheduled batch-inference run recorded (on the production model version it
+    used): its window and the partitions that had not landed, less those scored since."""
+    from jobs.batch_inference.protocol import CATCH_UP_KEY, scored
+
+    notes = [v.run_metadata.get(CATCH_UP_KEY) for v in versions]
+    found = [note for note in notes if isinstance(note, dict) and note.get("time")]
+    if not found:
+        return None
+    note = max(found, key=lambda n: str(n["time"]))
+    waiting = [str(k) for k in note.get("not_landed") or []]
+    return {
+        "time": str(note["time"]),
+        "job": str(note.get("job") or ""),
+        "partition": str(note.get("partition") or ""),
+        "window": [str(k) for k in note.get("window") or []],
+        "not_landed": [k for k in waiting if not scored(artifact, k)],
     }
 
 
@@ -188,6 +248,10 @@ def render(status: dict[str, Any]) -> list[str]:
             f"{predictions['rows']} rows by model version {predictions['model_version']}"
             + (f" (run {predictions['run']})" if predictions["run"] else "")
         )
+        if predictions.get("revision", 1) > 1:
+            lines.append(
+                f"    revision {predictions['revision']}: {predictions['revision_reason']}"
+            )
         drifted = predictions["drifted_features"]
         if drifted is not None:
             lines.append(
@@ -203,6 +267,24 @@ def render(status: dict[str, Any]) -> list[str]:
             + (f", waiting for shard(s) {missing}" if missing else "")
         )
 
+    for changed in status.get("changed_inputs") or []:
+        lines.append(
+            f"    input changed since scored: partition {changed['partition']} "
+            f"({changed['version']}): {changed['files']} file(s), {changed['bytes']} bytes; was "
+            f"{changed['scored_files']} file(s), {changed['scored_bytes']} bytes — the next run "
+            "for it scores a new revision"
+        )
+    if catch_up := status.get("catch_up"):
+        waiting = ", ".join(catch_up["not_landed"])
+        lines.append(
+            f"    catch-up (scheduled run {catch_up['job']} at {catch_up['time']}, partition "
+            f"{catch_up['partition']}): "
+            + (
+                f"not landed yet: {waiting}; the next scheduled run scores them"
+                if waiting
+                else "nothing missing"
+            )
+        )
     lines += realized.describe(status.get("realized"))
     if status.get("failed_runs"):
         lines.append("  runs left running by a dead job, now marked failed:")

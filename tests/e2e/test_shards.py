@@ -20,10 +20,10 @@ import pytest
 from tests.harness import servers
 from tests.harness.runner import (
     JobRunner,
-    bucket_runner,
     champion_runner,
     last_line,
     ok,
+    trained_runner,
 )
 
 BUCKET = "handoff-artifacts"
@@ -59,11 +59,9 @@ def remote(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[JobRunner]:
     """Jobs on the shared server and S3 store, with a production model of their own dataset."""
-    jobs = bucket_runner(zenml_server, s3_server, tmp_path_factory.mktemp("shards"), BUCKET)
-    if jobs.production(f"{DATASET}_classifier") is None:
-        ok(jobs.job("feature_engineering", "--dataset", DATASET))
-        ok(jobs.job("training", "--dataset", DATASET))
-    yield jobs
+    yield trained_runner(
+        zenml_server, s3_server, tmp_path_factory.mktemp("shards"), BUCKET, DATASET
+    )
 
 
 def land_s3(s3: servers.S3Server, day: str, table: pd.DataFrame, bucket: str = BUCKET) -> None:

@@ -264,13 +264,11 @@ def after_training(
 
 
 def newest_scored_partition(predictions: str) -> str | None:
-    """The partition of the newest registered predictions, if any."""
-    from zenml.client import Client
+    """The partition of the newest registered predictions (of any revision), if any."""
+    from jobs.common.store import artifacts
 
-    found = Client().list_artifact_versions(
-        artifact=predictions, sort_by="desc:created", size=1, hydrate=True
-    )
-    partition = found.items[0].run_metadata.get("partition") if found.items else None
+    found = artifacts.newest(predictions)
+    partition = found.run_metadata.get("partition") if found is not None else None
     return None if partition is None else str(partition)
 
 

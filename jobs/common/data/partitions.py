@@ -157,3 +157,59 @@ def keys_to_score(
         "the input names a partition ({partition}) but none was given: pass --partition KEY, "
         "--from A --to B, or run it from its CronJob"
     )
+
+
+def keys_before(schedule: Schedule, key: str, count: int) -> list[str]:
+    """The ``count`` keys before ``key``, oldest first: a scheduled run's catch-up window."""
+    at = schedule.parse(key, "partition")
+    keys: list[str] = []
+    for step in range(count, 0, -1):
+        earlier = (at - step * schedule.every).strftime(schedule.format)
+        if earlier != key and (not keys or keys[-1] != earlier):
+            keys.append(earlier)
+    return keys
+
+
+# Revisions. The predictions of a partition by a model version are scored again when the
+# partition's input changed since (late data): each scoring is a *revision*, its own artifact
+# version, ``<partition>_model_<n>`` for the first and ``<partition>_model_<n>_r<k>`` for the
+# k-th. Older revisions stay until retention (``handoff gc``) removes their partition.
+#
+# Which one is "the predictions of partition P": the one rule readers follow is
+# ``jobs.common.store.artifacts.newest_of_partition`` (the version created last).
+
+_VERSION = re.compile(r"^(?P<stem>.+)_model_(?P<model>\d+)(?:_r(?P<revision>\d+))?$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What a predictions version's name says: partition (as spelled in names), model, k."""
+
+    stem: str
+    model_version: int
+    revision: int
+
+
+def version_stem(partition: str) -> str:
+    """The partition as every store accepts it in a version name."""
+    return _UNSAFE.sub("-", partition).strip("-") or "partition"
+
+
+def version_prefix(partition: str) -> str:
+    """What the names of every predictions version of ``partition`` start with."""
+    return f"{version_stem(partition)}_model_"
+
+
+def version_name(partition: str, model_version: int, revision: int = 1) -> str:
+    """``2026-11-25_model_3`` (revision 1), ``2026-11-25_model_3_r2`` (revision 2), ..."""
+    name = f"{version_prefix(partition)}{model_version}"
+    return name if revision <= 1 else f"{name}_r{revision}"
+
+
+def parse_version(version: str) -> Revision | None:
+    """The partition stem, model version and revision of a predictions version's name."""
+    match = _VERSION.match(version)
+    if not match:
+        return None
+    return Revision(match["stem"], int(match["model"]), int(match["revision"] or 1))

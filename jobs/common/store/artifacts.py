@@ -10,6 +10,8 @@ run like any step output (``ArtifactVersionResponse.producer_pipeline_run_id``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 Version = Any
@@ -28,7 +30,8 @@ def find(name: str, version: str) -> Version | None:
 
 
 def newest(name: str) -> Version | None:
-    """The most recently created version of ``name`` (with its metadata), or None."""
+    """The most recently created version of ``name`` (with its metadata), or None: for a
+    predictions artifact, the newest revision of the partition scored last (the rule below)."""
     from zenml.client import Client
 
     found = Client().list_artifact_versions(artifact=name, sort_by="desc:created", size=1)
@@ -38,19 +41,51 @@ def newest(name: str) -> Version | None:
 def newest_of_partition(name: str, partition: str) -> Version | None:
     """The newest revision of ``partition`` among ``name``'s versions: of those whose metadata
     ``partition`` is ``partition``, the most recently created (whichever model scored it), or
-    None. The one rule every reader of "the predictions of a partition" follows."""
+    None. The one rule every reader of "the predictions of a partition" follows: a later
+    revision (``jobs.common.data.partitions.version_name``), or the scoring by a newer
+    production model, is always created after what it replaces."""
+    return next((v for key, v in _newest_per_partition(name) if key == partition), None)
+
+
+def newest_partitions(name: str, count: int) -> list[Version]:
+    """The newest revision (the rule above) of each of the ``count`` partitions scored last."""
+    return [version for _, version in islice(_newest_per_partition(name), count)]
+
+
+def _newest_per_partition(name: str) -> Iterator[tuple[str, Version]]:
+    """(partition, its newest revision), newest first: the first version seen per partition
+    when walking ``name``'s versions from the most recently created."""
     from zenml.client import Client
 
+    seen: set[str] = set()
     page = 1
     while True:
         found = Client().list_artifact_versions(
             artifact=name, sort_by="desc:created", size=100, page=page, hydrate=True
         )
         for version in found.items:
-            if str(version.run_metadata.get("partition")) == partition:
-                return version
+            partition = str(version.run_metadata.get("partition"))
+            if partition not in seen:
+                seen.add(partition)
+                yield partition, version
         if page >= found.total_pages:
-            return None
+            return
+        page += 1
+
+
+def named_like(name: str, prefix: str) -> list[Version]:
+    """``name``'s versions whose version name starts with ``prefix``, oldest first."""
+    from zenml.client import Client
+
+    found, page = [], 1
+    while True:
+        listed = Client().list_artifact_versions(
+            artifact=name, version=f"startswith:{prefix}", sort_by="created", size=100, page=page
+        )
+        # The store's LIKE reads "_" as any character: keep only true prefixes.
+        found += [v for v in listed.items if str(v.version).startswith(prefix)]
+        if page >= listed.total_pages:
+            return found
         page += 1
 
 

@@ -60,3 +60,57 @@ def test_the_identifiers_recorded_in_the_schema_join_the_predictions_unless_name
     assert run.id_columns == ["customer"]
     (own,) = plan.runs(Settings(input="in.csv", id_columns=["row"]), ["p"], 1, {}, schema=schema)
     assert own.id_columns == ["row"]
+
+
+def scored(version: str, identity: str, files: int = 1, rows: int = 150) -> tuple[str, dict]:
+    meta = {"rows": rows, "input": {"identity": identity, "files": files, "bytes": 9000}}
+    return version, meta
+
+
+def a_run(model: int = 3):
+    (run,) = plan.runs(Settings(input=TEMPLATE), ["2026-11-25"], model, {})
+    return run
+
+
+def test_an_unscored_partition_is_revision_1_under_todays_name():
+    run = a_run()
+    latest = plan.latest_revision(run, [scored("2026-11-25_model_2", "old")])  # another model
+    assert latest is None and not plan.is_current(latest, "new")
+    assert plan.revised(run, latest, {"files": 1}, 150) == run
+    assert (run.version, run.revision, run.revision_reason) == ("2026-11-25_model_3", 1, None)
+
+
+def test_a_partition_scored_from_the_same_input_is_done_from_a_changed_one_revised():
+    run = a_run()
+    versions = [
+        scored("2026-11-25_model_3", "first"),
+        scored("2026-11-25_model_3_r2", "second", files=2, rows=300),
+        scored("2026-11-25_model_30", "other model"),
+        scored("2026-11-25_model_4", "newer model"),
+    ]
+    latest = plan.latest_revision(run, versions)
+    assert latest is not None and latest.version == "2026-11-25_model_3_r2"
+    assert plan.is_current(latest, "second")
+    assert not plan.is_current(latest, "first")  # the input changed back: a new revision too
+    third = plan.revised(run, latest, {"files": 3, "bytes": 12000}, 450)
+    assert (third.version, third.revision) == ("2026-11-25_model_3_r3", 3)
+    assert third.revision_reason == "input changed: 3 files, 450 rows; was 2 files, 300 rows"
+    # CSV inputs have no footers to count rows in: the reason says bytes instead.
+    csv = plan.revised(run, latest, {"files": 1, "bytes": 12000}, None)
+    assert csv.revision_reason == "input changed: 1 file, 12000 bytes; was 2 files, 300 rows"
+
+
+def test_only_a_run_keyed_by_its_scheduled_time_catches_up_its_window():
+    scheduled = Settings(input=TEMPLATE, job_name="handoff-batch-inference-29927760", catch_up=3)
+    assert plan.is_scheduled(scheduled)
+    assert plan.catch_up_window(scheduled, "2026-11-25") == [
+        "2026-11-22",
+        "2026-11-23",
+        "2026-11-24",
+    ]
+    assert plan.is_scheduled(Settings(input=TEMPLATE, scheduled_time="2026-11-26T04:00:00Z"))
+    assert not plan.is_scheduled(Settings(input=TEMPLATE, partition="2026-11-25"))
+    assert not plan.is_scheduled(Settings(input=TEMPLATE, job_name="by-hand"))
+    assert not plan.is_scheduled(Settings(input=TEMPLATE, model_version="3"))  # chained
+    off = Settings(input=TEMPLATE, job_name="handoff-batch-inference-29927760", catch_up=0)
+    assert plan.catch_up_window(off, "2026-11-25") == []

@@ -82,3 +82,29 @@ def test_templates_and_durations():
     assert partitions.parse_duration("6h", "lag") == timedelta(hours=6)
     with pytest.raises(BadInput, match="not a duration"):
         partitions.parse_duration("yesterday", "partition_lag")
+
+
+def test_revisions_are_named_after_the_first_and_read_back_from_their_names():
+    assert partitions.version_name("2026-11-25", 3) == "2026-11-25_model_3"
+    assert partitions.version_name("2026-11-25", 3, revision=2) == "2026-11-25_model_3_r2"
+    assert partitions.parse_version("2026-11-25_model_3_r2") == partitions.Revision(
+        "2026-11-25", 3, 2
+    )
+    assert partitions.parse_version("a_model_b_model_12") == partitions.Revision("a_model_b", 12, 1)
+    assert partitions.parse_version("raw_2026") is None
+    # Every version of a partition, whatever the model or revision, starts the same way;
+    # a partition whose key extends another's does not.
+    prefix = partitions.version_prefix("2026-11-2")
+    assert not partitions.version_name("2026-11-25", 3).startswith(prefix)
+    assert partitions.version_name("2026-11-2", 30, revision=4).startswith(prefix)
+
+
+def test_the_catch_up_window_is_the_keys_before_a_scheduled_key_oldest_first():
+    assert partitions.keys_before(DAILY, "2026-03-01", 3) == [
+        "2026-02-26",
+        "2026-02-27",
+        "2026-02-28",
+    ]
+    assert partitions.keys_before(DAILY, "2026-03-01", 0) == []
+    hourly = partitions.Schedule(format="%Y-%m-%dT%H", every=timedelta(hours=1))
+    assert partitions.keys_before(hourly, "2026-03-01T00", 2) == ["2026-02-28T22", "2026-02-28T23"]

@@ -203,3 +203,24 @@ def test_bad_settings_name_their_key(flags: dict, key: str):
 def test_a_negative_or_unreadable_age_is_bad_input_naming_orphan_age():
     with pytest.raises(BadInput, match="orphan_age '-1h'"):
         Settings(orphan_age="-1h")
+
+
+def test_the_revisions_of_a_partition_count_as_that_one_partition():
+    def revision(partition: str, k: int, days_ago: float) -> Version:
+        first = predictions(partition, 1, days_ago)
+        name = f"{first.version}_r{k}" if k > 1 else first.version
+        return Version(**{**first.__dict__, "id": f"p-{name}", "version": name,
+                          "uri": f"{ROOT}/iris_predictions/{name}/shards-1-abc"})  # fmt: skip
+
+    versions = [
+        revision("2026-08-01", 1, 30),
+        revision("2026-08-02", 1, 29),
+        revision("2026-08-02", 2, 20),  # late data: scored again, a second revision
+        revision("2026-08-02", 3, 10),
+        revision("2026-08-03", 1, 28),
+    ]
+    plan = retention.plan(inventory(predictions=versions), RULES, NOW)
+    # keep_last 2: 2026-08-02 (all its revisions) and 2026-08-03 stay; only 2026-08-01 goes.
+    assert kinds(plan) == {
+        "predictions": ["iris_predictions version 2026-08-01_model_1 (partition 2026-08-01)"]
+    }

@@ -1,0 +1,70 @@
+"""`handoff status` as text: a revision says why it exists, a changed input and a partition
+that has not landed are named (the data as `handoff status --json` gives it)."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+
+from jobs.cli.status import SCHEMA, render
+
+STATUS = {
+    "model": "iris_classifier",
+    "datasets": [],
+    "versions": [],
+    "predictions": {
+        "name": "iris_predictions",
+        "version": "2026-11-25_model_3_r2",
+        "rows": 300,
+        "model_version": "3",
+        "partition": "2026-11-25",
+        "run": "batch_inference-1",
+        "drifted_features": None,
+        "revision": 2,
+        "revision_reason": "input changed: 2 files, 300 rows; was 1 file, 150 rows",
+    },
+    "changed_inputs": [
+        {
+            "partition": "2026-11-24",
+            "version": "2026-11-24_model_3",
+            "scored_files": 1,
+            "files": 2,
+            "scored_bytes": 4500,
+            "bytes": 9000,
+        }
+    ],
+    "catch_up": {
+        "time": "2026-11-26T04:01:00+00:00",
+        "job": "handoff-batch-inference-29927760",
+        "partition": "2026-11-25",
+        "window": ["2026-11-18", "2026-11-24"],
+        "not_landed": ["2026-11-23"],
+    },
+    "shards": None,
+    "endpoints": [],
+    "failed_runs": [],
+    "gc": None,
+}
+
+
+def test_status_names_the_revision_the_changed_input_and_the_gap():
+    jsonschema.validate(STATUS, json.loads(SCHEMA.read_text()))
+    text = "\n".join(render(STATUS))
+    assert "version 2026-11-25_model_3_r2 partition 2026-11-25: 300 rows" in text
+    assert "revision 2: input changed: 2 files, 300 rows; was 1 file, 150 rows" in text
+    assert "input changed since scored: partition 2026-11-24 (2026-11-24_model_3)" in text
+    assert "not landed yet: 2026-11-23; the next scheduled run scores them" in text
+
+
+def test_a_first_revision_and_no_gaps_say_nothing_more_than_before():
+    status = {
+        **STATUS,
+        "predictions": {**STATUS["predictions"], "revision": 1, "revision_reason": None},
+        "changed_inputs": [],
+        "catch_up": {**STATUS["catch_up"], "not_landed": []},
+    }
+    jsonschema.validate(status, json.loads(SCHEMA.read_text()))
+    text = "\n".join(render(status))
+    assert "revision" not in text and "input changed" not in text
+    assert "nothing missing" in text
