@@ -183,7 +183,8 @@ def test_s3_server_stopped_during_an_artifact_write(remote, case: Case):
     case.fault = "S3 server SIGKILLed as feature engineering writes a dataset, then restarted"
     assert s3.control is not None
     before = {v["version"] for v in dataset_versions(store)}
-    proc, there, lines = start_paused(store, "pause-write:part-00000.parquet", "feature_engineering", 1)
+    point = "pause-write:part-00000.parquet"
+    proc, there, lines = start_paused(store, point, "feature_engineering", 1)
     assert there.wait(timeout=600), "".join(lines)[-2000:]
     s3.control.kill()
     try:
