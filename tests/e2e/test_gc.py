@@ -12,10 +12,10 @@ import pytest
 
 from tests.e2e.test_shards import land_s3, rows
 from tests.harness import servers
-from tests.harness.runner import REPO, JobRunner, bootstrap_stack, ok, server_runner
+from tests.harness.runner import REPO, JobRunner, ok, own_stack_runner
 
-BUCKET = "handoff-gc"
-STACK = "handoff-gc"
+STACK = BUCKET = "handoff-gc"
+"""The stack and the bucket of this module's own (tests.harness.runner.own_stack_runner)."""
 DATASET = "gcset"
 PREDICTIONS = f"{DATASET}_predictions"
 DAYS = [f"2026-09-0{d}" for d in range(1, 7)]
@@ -28,18 +28,7 @@ def remote(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[JobRunner]:
     """Jobs on a stack of this module's own (its bucket is all the collector sees)."""
-    jobs = server_runner(zenml_server, tmp_path_factory.mktemp("gc"), stack=STACK)
-    bootstrap_stack(
-        jobs,
-        s3_server,
-        BUCKET,
-        HANDOFF_CREATE_BUCKET="true",
-        HANDOFF_STACK_NAME=STACK,
-        HANDOFF_ARTIFACT_STORE_NAME=f"{STACK}-s3",
-    )
-    ok(jobs.job("feature_engineering", "--dataset", DATASET))
-    ok(jobs.job("training", "--dataset", DATASET))
-    yield jobs
+    yield own_stack_runner(zenml_server, s3_server, tmp_path_factory.mktemp("gc"), STACK, DATASET)
 
 
 def land(s3: servers.S3Server, day: str, copies: int) -> None:

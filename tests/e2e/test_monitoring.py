@@ -17,10 +17,10 @@ import pytest
 from jobs.common.data.iris import labelled
 from tests.e2e.test_shards import land_s3, rows
 from tests.harness import servers
-from tests.harness.runner import JobRunner, bootstrap_stack, ok, server_runner
+from tests.harness.runner import JobRunner, ok, own_stack_runner
 
-BUCKET = "handoff-monitoring"
-STACK = "handoff-monitoring"
+STACK = BUCKET = "handoff-monitoring"
+"""The stack and the bucket of this module's own (tests.harness.runner.own_stack_runner)."""
 DATASET = "monset"
 PREDICTIONS = f"{DATASET}_predictions"
 MODEL = f"{DATASET}_classifier"
@@ -34,18 +34,9 @@ def remote(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[JobRunner]:
     """Jobs on a stack of this module's own, with a production model of its own."""
-    jobs = server_runner(zenml_server, tmp_path_factory.mktemp("monitoring"), stack=STACK)
-    bootstrap_stack(
-        jobs,
-        s3_server,
-        BUCKET,
-        HANDOFF_CREATE_BUCKET="true",
-        HANDOFF_STACK_NAME=STACK,
-        HANDOFF_ARTIFACT_STORE_NAME=f"{STACK}-s3",
+    yield own_stack_runner(
+        zenml_server, s3_server, tmp_path_factory.mktemp("monitoring"), STACK, DATASET
     )
-    ok(jobs.job("feature_engineering", "--dataset", DATASET))
-    ok(jobs.job("training", "--dataset", DATASET))
-    yield jobs
 
 
 def score(jobs: JobRunner, s3: servers.S3Server, day: str) -> None:
