@@ -183,7 +183,8 @@ def _models(
                 model_version=model.id,
             )
         )
-    return sorted(deletions, key=lambda d: d.what), kept
+    # Newest first as walked; listed oldest first by number (text would put 10 before 3).
+    return deletions[::-1], kept
 
 
 def _datasets(

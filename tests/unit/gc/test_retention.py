@@ -131,6 +131,15 @@ def test_model_versions_in_a_stage_the_newest_others_and_those_still_named_stay(
     assert gone.uris == (f"{ROOT}/train/3",)
 
 
+def test_model_versions_are_listed_in_number_order_not_text_order():
+    models = [model(n, "archived") for n in (3, 10, 11)] + [model(12, "production")]
+    plan = retention.plan(inventory(models=models), RULES, NOW)
+    assert [d.what for d in plan.deletions if d.kind == "model_version"] == [
+        "model version 3 (archived)",
+        "model version 10 (archived)",
+    ]
+
+
 def dataset(name: str, version: str, days_ago: float, run: str) -> Version:
     return Version(
         f"{name}-{version}", name, version, f"{ROOT}/{name}/{version}", ago(days=days_ago), run
