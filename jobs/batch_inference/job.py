@@ -12,8 +12,9 @@ from jobs.batch_inference import plan, protocol, scoring, shards
 from jobs.batch_inference.params import PartitionRun, Staged
 from jobs.batch_inference.settings import Settings
 from jobs.common.data import partitions
-from jobs.common.quality import drift
+from jobs.common.quality import drift, realized
 from jobs.common.runtime.connection import connect
+from jobs.common.runtime.errors import BadInput
 from jobs.common.store import artifacts, model_registry, stuck_runs
 from jobs.common.store.model_registry import require_production
 
@@ -28,6 +29,12 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
     connect()
     production = require_production(settings.model_name)
     pinned = settings.model_version
+    if pinned and pinned != str(production.number) and plan.is_explicit(settings):
+        raise BadInput(
+            f"--model-version {pinned}: {settings.model_name} version {pinned} is not production "
+            f"(version {production.number} is); partitions are scored, and re-scored on purpose, "
+            f"by the production model only: --model-version {production.number}"
+        )
     if pinned and pinned != str(production.number):
         say(
             f"{settings.model_name} version {pinned} is no longer production (version "
@@ -52,6 +59,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
     reference = production.run_metadata.get(drift.METADATA_KEY)
     recorded = production.run_metadata.get("schema")
     runs = plan.runs(settings, unscored + keys, int(production.number), schema, reference, recorded)
+    trained = realized.trained_on(production.run_metadata)
     done, waiting = 0, []
     for partition in runs:
         found = scoring.landed_input(partition.input) if scheduled else None
@@ -74,6 +82,10 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
         if latest is not None:
             rows = shards.input_rows(found.layout())
             partition = plan.revised(partition, latest, found.description, rows)
+        start = plan.start_of(settings, partition.partition)
+        if ahead := realized.look_ahead(partition.partition, start, trained):
+            say(f"look-ahead, marked on its predictions: {ahead}")
+            partition = partition.model_copy(update={"look_ahead": ahead})
         protocol.score_partition(partition, settings.shards, shard, production, say, commit, found)
         done += 1
     if scheduled:

@@ -60,6 +60,9 @@ class PartitionRun(ScoringChoice):
     """1, or k when the partition's input changed since revision k - 1 was scored."""
     revision_reason: str | None = None
     """Why revision k exists, e.g. ``input changed: 2 files, 300 rows; was 1 file, 150 rows``."""
+    look_ahead: str | None = None
+    """Why the partition's data is not newer than the model's training data (its predictions
+    are marked ``look_ahead``: ``jobs.common.quality.realized``), or None."""
     reference: dict[str, Any] | None = None
     """The model version's reference statistics of its training features
     (``jobs.common.quality.drift``); None for a version trained before they were recorded."""

@@ -13,11 +13,13 @@ before its own) that nothing has scored yet, oldest first (:func:`catch_up_windo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from jobs.batch_inference.params import PartitionRun, ScoringChoice
 from jobs.batch_inference.settings import Settings
 from jobs.common.data import partitions
+from jobs.common.runtime.errors import BadInput
 
 
 def schedule(settings: Settings) -> partitions.Schedule:
@@ -51,20 +53,36 @@ def requested_keys(settings: Settings, identity: Callable[[str], str]) -> list[s
     return [settings.partition or identity(settings.input)]
 
 
+def is_explicit(settings: Settings) -> bool:
+    """The run names its partitions (``--partition``, a ``--from``/``--to`` backfill)."""
+    return bool(settings.partition or settings.backfill_from or settings.backfill_to)
+
+
 def is_chained_rescore(settings: Settings) -> bool:
     """A partitioned input and nothing that names a partition: a start by an upstream job
     (pinned to its model version), which rescores the newest scored partition."""
-    explicit = settings.partition or settings.backfill_from or settings.backfill_to
+    explicit = is_explicit(settings)
     return partitions.is_template(settings.input) and not (explicit or settings.scheduled_time)
 
 
 def is_scheduled(settings: Settings) -> bool:
     """A partitioned input whose key comes from the run's scheduled time (a CronJob's Job)."""
-    explicit = settings.partition or settings.backfill_from or settings.backfill_to
+    explicit = is_explicit(settings)
     scheduled = settings.scheduled_time or (
         settings.job_name and partitions.scheduled_time_of_job(settings.job_name)
     )
     return partitions.is_template(settings.input) and not explicit and bool(scheduled)
+
+
+def start_of(settings: Settings, key: str) -> datetime | None:
+    """When partition ``key``'s data starts, or None: an input without ``{partition}`` (its
+    key is derived from the input, no time), or a key not in ``partition_format``."""
+    if not partitions.is_template(settings.input):
+        return None
+    try:
+        return schedule(settings).parse(key, "partition")
+    except BadInput:
+        return None
 
 
 def catch_up_window(settings: Settings, own: str) -> list[str]:

@@ -175,6 +175,8 @@ def metadata(run: PartitionRun, staged: Staged, rows: int, summaries: dict[str, 
         "shards": staged.shards,
         "revision": run.revision,
         "revision_reason": run.revision_reason,
+        "look_ahead": True if run.look_ahead else None,
+        "look_ahead_reason": run.look_ahead,
     }
     return {key: value for key, value in entries.items() if value is not None}
 

@@ -31,6 +31,9 @@ PIPELINES = (
 CHANGED_CHECKED = 3
 """Status compares the input of this many partitions (those scored last) with what they were
 scored from: one listing each, so ``handoff status`` stays quick."""
+STALE_CHECKED = 10
+"""Status looks for partitions scored by an older model than production among this many, the
+partitions scored last (one listing of the predictions, so ``handoff status`` stays quick)."""
 GC_PIPELINE, GC_SUMMARY_KEY = "gc", "gc"
 """The collector's pipeline and the metadata key of its summary (jobs/gc/collect.py)."""
 
@@ -68,6 +71,7 @@ def collect(names: JobSettings) -> dict[str, Any]:
         "versions": [_version(v) for v in versions],
         "predictions": _predictions(client, newest[0] if newest else None),
         "changed_inputs": _changed_inputs(newest),
+        "stale": _stale(versions, names.predictions_artifact),
         "catch_up": _catch_up(versions, names.predictions_artifact),
         "shards": _shards(names.predictions_artifact),
         "endpoints": _endpoints(versions),
@@ -168,6 +172,30 @@ def _changed_inputs(newest: list[Any]) -> list[dict[str, Any]]:
             }
         )
     return changed
+
+
+def _stale(versions: list[Any], artifact: str) -> dict[str, Any] | None:
+    """Of the ``STALE_CHECKED`` partitions scored last, those whose newest revision a model
+    version older than production scored (after a promotion): ``handoff backfill
+    batch-inference --from A --to B --model-version <production>`` re-scores them. None
+    without a production version."""
+    production = next((v for v in versions if _version(v)["stage"] == "production"), None)
+    if production is None:
+        return None
+    number = int(production.number)
+    older = []
+    for version in artifacts.newest_partitions(artifact, STALE_CHECKED):
+        meta = version.run_metadata
+        scored_by = str(meta.get("model_version", ""))
+        if scored_by.isdigit() and int(scored_by) < number:
+            older.append(
+                {
+                    "partition": str(meta.get("partition")),
+                    "version": str(version.version),
+                    "model_version": int(scored_by),
+                }
+            )
+    return {"production": number, "checked": STALE_CHECKED, "partitions": older}
 
 
 def _catch_up(versions: list[Any], artifact: str) -> dict[str, Any] | None:
@@ -273,6 +301,18 @@ def render(status: dict[str, Any]) -> list[str]:
             f"({changed['version']}): {changed['files']} file(s), {changed['bytes']} bytes; was "
             f"{changed['scored_files']} file(s), {changed['scored_bytes']} bytes — the next run "
             "for it scores a new revision"
+        )
+    if (stale := status.get("stale")) and stale["partitions"]:
+        keys = sorted(p["partition"] for p in stale["partitions"])
+        lines.append(
+            f"    scored by a model older than production (version {stale['production']}), of "
+            f"the {stale['checked']} partitions scored last: "
+            + ", ".join(
+                f"{p['partition']} (version {p['model_version']})"
+                for p in sorted(stale["partitions"], key=lambda p: p["partition"])
+            )
+            + f" — re-score them: handoff backfill batch-inference --from {keys[0]} --to "
+            f"{keys[-1]} --model-version {stale['production']}"
         )
     if catch_up := status.get("catch_up"):
         waiting = ", ".join(catch_up["not_landed"])

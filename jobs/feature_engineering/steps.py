@@ -56,6 +56,8 @@ def build_datasets(params: FeatureEngineeringParams) -> None:
             SCHEMA_KEY: schema.to_metadata(),
             "task": schema.task,
             "source": params.source,
+            # What says how new the rows are (jobs.common.quality.realized.newest_time).
+            **({"time_column": params.time_column} if params.time_column else {}),
             "input": describe(table),
             "rows_without_target": written.rows_without_target,
         }

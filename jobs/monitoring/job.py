@@ -51,6 +51,7 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
         f"rows ({found.unmatched} labelled id(s) without a prediction, {found.unlabelled} "
         f"prediction(s) without a label), recorded on {name}"
         + (f"; {measurement.decay}" if measurement.decay else "")
+        + (f"; not counted, look-ahead: {found.look_ahead_reason}" if found.look_ahead else "")
     )
     return 0
 
@@ -79,7 +80,9 @@ def measure(
     scored = join.read_predictions(str(predictions.uri), ids, settings.batch_rows)
     joined = join.join(labels, scored, ids, target, task, source.uri)  # type: ignore[arg-type]
     value = joined.values[metric]
-    decay = join.decay(metric, value, settings.retrain_below, key)
+    ahead = _look_ahead(settings, key, model)
+    # A look-ahead partition says nothing of how the version does on unseen data: no decay.
+    decay = None if ahead else join.decay(metric, value, settings.retrain_below, key)
     return Measurement(
         dataset=settings.dataset,
         partition=key,
@@ -98,12 +101,23 @@ def measure(
             labels=source.uri,
             labels_identity=source.identity,
             time=model_registry.now(),
+            look_ahead=True if ahead else None,
+            look_ahead_reason=ahead,
         ),
         retrain_below=settings.retrain_below,
         decay=decay,
         downstream=list(settings.downstream),
         training_pins=_newest_datasets(settings) if decay else {},
     )
+
+
+def _look_ahead(settings: Settings, key: str, model: Any) -> str | None:
+    """Why ``key`` is look-ahead for the model version (its run metadata ``model``), or None."""
+    try:
+        start = settings.schedule().parse(key, "partition")
+    except BadInput:
+        return None  # a key that is no time: nothing to judge by
+    return realized.look_ahead(key, start, realized.trained_on(model))
 
 
 def _newest_datasets(settings: Settings) -> dict[str, str]:

@@ -26,6 +26,10 @@ class Realized(BaseModel):
     labels: str
     labels_identity: str
     time: str
+    look_ahead: bool | None = None
+    """True: the partition's data is not newer than the model version's training data, so it
+    is recorded but not counted (no trend, no retraining); None (not recorded): it is newer."""
+    look_ahead_reason: str | None = None
     retraining: str | None = None
     """What became of the training this measurement started, if it started one."""
 

@@ -25,6 +25,7 @@ def picture(measurement: Measurement) -> str:
         value=found.value,
         rows=found.rows,
         predictions=measurement.predictions_version,
+        look_ahead=bool(found.look_ahead),
     )
     return realized.picture(measurement.model_name, [*recorded, this], measurement.retrain_below)
 

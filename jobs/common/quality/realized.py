@@ -3,12 +3,19 @@ recorded by the monitoring job on that partition's predictions version (metadata
 
 Read here, alike for the monitoring job's picture (realized quality over partitions, per model
 version, in the dashboard) and for ``handoff status``'s trend.
+
+No look-ahead: a partition whose data is not newer than the data a model version was trained
+on (:func:`look_ahead`) says nothing about how that version does on data it has not seen. Batch
+inference marks such predictions (metadata ``look_ahead``, ``look_ahead_reason``), the monitoring
+job still records their realized quality but marks it ``look_ahead`` and never starts training
+from it, and the trend leaves it out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from jobs.common.quality import pictures
@@ -19,6 +26,74 @@ RETRAINING_KEY = "retraining"
 """The model version's metadata key of the retraining its realized quality started."""
 TREND = 5
 """Partitions per model version ``handoff status`` shows, the newest."""
+LOOK_AHEAD_KEY = "look_ahead"
+"""The predictions version's (and its ``realized``'s) mark of a look-ahead partition."""
+
+
+@dataclass(frozen=True)
+class TrainedOn:
+    """The newest time of the data a model version was trained (and tested) on: of the dataset
+    versions it records (metadata ``datasets``), the newest last time of their ``time_column``
+    (:func:`newest_time`). Not the datasets' creation time: a dataset published tonight usually
+    holds rows that end days before (their labels had to arrive), so that bound would call every
+    night's partition look-ahead."""
+
+    time: datetime
+    dataset: str
+    """Which dataset version it is, e.g. ``weather_training_dataset version 3``."""
+
+
+def newest_time(metadata: Mapping[str, Any]) -> datetime | None:
+    """The newest time of a dataset version's rows (its run metadata): the last time of its
+    ``time_column`` in its recorded schema (a datetime column; a time without a zone is UTC).
+    None without a time column: nothing says how new its rows are."""
+    column = metadata.get("time_column")
+    recorded = metadata.get("schema")
+    columns = recorded.get("columns") if isinstance(recorded, Mapping) else None
+    found = columns.get(column) if isinstance(columns, Mapping) and column else None
+    if not isinstance(found, Mapping) or found.get("kind") != "datetime" or not found.get("max"):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(found["max"]))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def newest_dataset(datasets: Iterable[tuple[str, datetime]]) -> TrainedOn | None:
+    """Of (dataset version, newest time) pairs, the newest; None when there are none."""
+    found = max(datasets, key=lambda item: item[1], default=None)
+    return None if found is None else TrainedOn(time=found[1], dataset=found[0])
+
+
+def look_ahead(partition: str, start: datetime | None, trained: TrainedOn | None) -> str | None:
+    """Why ``partition`` (its data starting at ``start``) is look-ahead for a model version
+    trained on ``trained``: it does not start after that data's newest time. None when it is
+    newer, or when either time is unknown (a key that is no time, a version trained on datasets
+    without a time column): nothing to judge by."""
+    if start is None or trained is None or start > trained.time:
+        return None
+    return (
+        f"partition {partition} (from {start.isoformat()}) is not newer than the data the model "
+        f"was trained on ({trained.dataset}: rows until {trained.time.isoformat()})"
+    )
+
+
+def trained_on(model_metadata: Mapping[str, Any]) -> TrainedOn | None:
+    """:class:`TrainedOn` of a model version (its run metadata), read from the store."""
+    from jobs.common.store import artifacts
+
+    recorded = model_metadata.get("datasets")
+    found = []
+    for entry in recorded.values() if isinstance(recorded, Mapping) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        name, version = str(entry.get("name", "")), str(entry.get("version", ""))
+        dataset = artifacts.find(name, version) if name and version else None
+        newest = newest_time(dataset.run_metadata) if dataset is not None else None
+        if newest is not None:
+            found.append((f"{name} version {version}", newest))
+    return newest_dataset(found)
 
 
 @dataclass(frozen=True)
@@ -32,6 +107,8 @@ class Point:
     rows: int
     predictions: str
     """The predictions version it was measured on."""
+    look_ahead: bool = False
+    """Its data is not newer than the model version's training data: not counted."""
 
 
 def point(version: str, metadata: Mapping[str, Any]) -> Point | None:
@@ -46,15 +123,22 @@ def point(version: str, metadata: Mapping[str, Any]) -> Point | None:
         value=float(realized["value"]),
         rows=int(realized.get("rows", 0)),
         predictions=version,
+        look_ahead=bool(realized.get(LOOK_AHEAD_KEY)),
     )
 
 
-def trend(points: Iterable[Point]) -> dict[str, list[Point]]:
+def trend(points: Iterable[Point], look_ahead: bool = False) -> dict[str, list[Point]]:
     """Per model version (oldest first), its points by partition (oldest first); of several
-    revisions of one partition, the last given wins (give them oldest first)."""
+    revisions of one partition, the last given wins (give them oldest first). Look-ahead
+    points are left out (``look_ahead=True``: only they)."""
     by_version: dict[str, dict[str, Point]] = {}
     for found in points:
         by_version.setdefault(found.model_version, {})[found.partition] = found
+    by_version = {
+        version: kept
+        for version, line in by_version.items()
+        if (kept := {k: p for k, p in line.items() if p.look_ahead == look_ahead})
+    }
     return {
         version: [by_partition[key] for key in sorted(by_partition)]
         for version, by_partition in sorted(by_version.items(), key=lambda item: _number(item[0]))
@@ -81,15 +165,16 @@ def recorded(predictions_artifact: str) -> list[Point]:
 
 def status(predictions_artifact: str, model_versions: Iterable[Any]) -> dict[str, Any] | None:
     """What ``handoff status`` shows: per model version, its newest ``TREND`` partitions'
-    realized values (oldest first), and the retraining each version started; None before the
-    first measurement."""
-    lines = trend(recorded(predictions_artifact))
+    realized values (oldest first), the look-ahead partitions measured but not counted, and the
+    retraining each version started; None before the first measurement."""
+    points = recorded(predictions_artifact)
+    lines, ahead = trend(points), trend(points, look_ahead=True)
     started = {
         str(v.number): dict(v.run_metadata[RETRAINING_KEY])
         for v in model_versions
         if isinstance(v.run_metadata.get(RETRAINING_KEY), Mapping)
     }
-    if not lines and not started:
+    if not lines and not ahead and not started:
         return None
     return {
         "versions": [
@@ -98,11 +183,13 @@ def status(predictions_artifact: str, model_versions: Iterable[Any]) -> dict[str
                 "metric": line[-1].metric,
                 "partitions": [
                     {"partition": p.partition, "value": p.value, "rows": p.rows}
-                    for p in line[-TREND:]
+                    for p in lines.get(version, [])[-TREND:]
                 ],
+                "look_ahead": [p.partition for p in ahead.get(version, [])[-TREND:]],
                 "retraining": _retraining(started.get(version)),
             }
-            for version, line in lines.items()
+            for version in sorted({*lines, *ahead}, key=_number)
+            if (line := lines.get(version) or ahead[version])
         ],
     }
 
@@ -116,7 +203,14 @@ def describe(found: Mapping[str, Any] | None) -> list[str]:
         trend = ", ".join(
             f"{p['partition']} {p['value']:.4f} ({p['rows']} rows)" for p in version["partitions"]
         )
-        lines.append(f"    version {version['model_version']} {version['metric']}: {trend}")
+        lines.append(
+            f"    version {version['model_version']} {version['metric']}: {trend or 'none yet'}"
+        )
+        if ahead := version.get("look_ahead"):
+            lines.append(
+                f"         not counted (look-ahead: not newer than its training data): "
+                f"{', '.join(ahead)}"
+            )
         if started := version["retraining"]:
             lines.append(f"         started training {started['time']}: {started['reason']}")
     return lines

@@ -114,3 +114,18 @@ def test_only_a_run_keyed_by_its_scheduled_time_catches_up_its_window():
     assert not plan.is_scheduled(Settings(input=TEMPLATE, model_version="3"))  # chained
     off = Settings(input=TEMPLATE, job_name="handoff-batch-inference-29927760", catch_up=0)
     assert plan.catch_up_window(off, "2026-11-25") == []
+
+
+def test_a_partition_starts_at_its_key_in_the_partition_zone_and_a_plain_input_at_no_time():
+    from datetime import UTC, datetime
+
+    config = Settings(input=TEMPLATE)
+    assert plan.start_of(config, "2026-11-25") == datetime(2026, 11, 25, tzinfo=UTC)
+    assert plan.start_of(config, "not-a-date") is None
+    assert plan.start_of(Settings(input="table.parquet"), "2026-11-25") is None
+
+
+def test_a_run_that_names_its_partitions_is_explicit():
+    assert plan.is_explicit(Settings(input=TEMPLATE, backfill_from="a", backfill_to="b"))
+    assert plan.is_explicit(Settings(input=TEMPLATE, partition="2026-11-25"))
+    assert not plan.is_explicit(Settings(input=TEMPLATE, model_version="3"))

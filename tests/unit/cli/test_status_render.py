@@ -41,6 +41,14 @@ STATUS = {
         "window": ["2026-11-18", "2026-11-24"],
         "not_landed": ["2026-11-23"],
     },
+    "stale": {
+        "production": 4,
+        "checked": 10,
+        "partitions": [
+            {"partition": "2026-11-24", "version": "2026-11-24_model_3", "model_version": 3},
+            {"partition": "2026-11-22", "version": "2026-11-22_model_2", "model_version": 2},
+        ],
+    },
     "shards": None,
     "endpoints": [],
     "failed_runs": [],
@@ -55,6 +63,11 @@ def test_status_names_the_revision_the_changed_input_and_the_gap():
     assert "revision 2: input changed: 2 files, 300 rows; was 1 file, 150 rows" in text
     assert "input changed since scored: partition 2026-11-24 (2026-11-24_model_3)" in text
     assert "not landed yet: 2026-11-23; the next scheduled run scores them" in text
+    assert (
+        "scored by a model older than production (version 4), of the 10 partitions scored last: "
+        "2026-11-22 (version 2), 2026-11-24 (version 3) — re-score them: handoff backfill "
+        "batch-inference --from 2026-11-22 --to 2026-11-24 --model-version 4"
+    ) in text
 
 
 def test_a_first_revision_and_no_gaps_say_nothing_more_than_before():
@@ -63,8 +76,10 @@ def test_a_first_revision_and_no_gaps_say_nothing_more_than_before():
         "predictions": {**STATUS["predictions"], "revision": 1, "revision_reason": None},
         "changed_inputs": [],
         "catch_up": {**STATUS["catch_up"], "not_landed": []},
+        "stale": {**STATUS["stale"], "partitions": []},
     }
     jsonschema.validate(status, json.loads(SCHEMA.read_text()))
     text = "\n".join(render(status))
     assert "revision" not in text and "input changed" not in text
+    assert "older than production" not in text
     assert "nothing missing" in text

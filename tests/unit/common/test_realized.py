@@ -64,3 +64,66 @@ def test_status_lines_show_the_trend_and_the_retraining_a_version_started() -> N
         "         started training T: realized rmse 2.5000 ...",
     ]
     assert "none yet" in realized.describe(None)[1]
+
+
+def test_the_newest_time_of_a_dataset_is_its_time_columns_last_time() -> None:
+    from datetime import UTC, datetime
+
+    schema = {"columns": {"date": {"kind": "datetime", "max": "2015-12-31T00:00:00"}}}
+    dated = {"time_column": "date", "schema": schema}
+    assert realized.newest_time(dated) == datetime(2015, 12, 31, tzinfo=UTC)
+    # No time column, or one that holds numbers: nothing says how new the rows are.
+    assert realized.newest_time({"schema": schema}) is None
+    numbers = {"columns": {"date": {"kind": "numeric", "max": 20151231}}}
+    assert realized.newest_time({"time_column": "date", "schema": numbers}) is None
+
+
+def test_a_partition_not_newer_than_the_training_data_is_look_ahead() -> None:
+    from datetime import UTC, datetime
+
+    trained = realized.newest_dataset(
+        [
+            ("iris_training_dataset version 3", datetime(2026, 11, 20, 9, tzinfo=UTC)),
+            ("iris_testing_dataset version 3", datetime(2026, 11, 24, 9, tzinfo=UTC)),
+        ]
+    )
+    assert trained is not None and trained.dataset == "iris_testing_dataset version 3"
+    day = datetime(2026, 11, 24, tzinfo=UTC)
+    reason = realized.look_ahead("2026-11-24", day, trained)
+    assert reason is not None and "iris_testing_dataset version 3" in reason
+    assert "2026-11-24" in reason
+    assert realized.look_ahead("2026-11-25", datetime(2026, 11, 25, tzinfo=UTC), trained) is None
+    # Nothing to judge by: a key that is no time, a version that records no datasets.
+    assert realized.look_ahead("iris", None, trained) is None
+    assert realized.look_ahead("2026-11-24", day, realized.newest_dataset([])) is None
+
+
+def test_look_ahead_points_are_left_out_of_the_trend_and_shown_apart() -> None:
+    ahead = metadata("2026-11-23", "2", 0.5)
+    ahead["realized"]["look_ahead"] = True
+    points = [
+        realized.point("a", ahead),
+        realized.point("b", metadata("2026-11-25", "2", 1.0)),
+    ]
+    found = [p for p in points if p is not None]
+    assert [p.partition for p in realized.trend(found)["2"]] == ["2026-11-25"]
+    assert [p.partition for p in realized.trend(found, look_ahead=True)["2"]] == ["2026-11-23"]
+    only_ahead = realized.trend(found[:1])
+    assert only_ahead == {}
+    lines = realized.describe(
+        {
+            "versions": [
+                {
+                    "model_version": "2",
+                    "metric": "rmse",
+                    "partitions": [],
+                    "look_ahead": ["2026-11-23"],
+                    "retraining": None,
+                }
+            ]
+        }
+    )
+    assert lines[1:] == [
+        "    version 2 rmse: none yet",
+        "         not counted (look-ahead: not newer than its training data): 2026-11-23",
+    ]
