@@ -196,6 +196,17 @@ def own_stack_runner(
     return jobs
 
 
+def trained_runner(
+    zenml: servers.ZenMLServer, s3: servers.S3Server, workdir: Path, bucket: str, dataset: str
+) -> JobRunner:
+    """A bucket runner with a production model of `dataset` (trained once per server)."""
+    jobs = bucket_runner(zenml, s3, workdir, bucket)
+    if jobs.production(f"{dataset}_classifier") is None:
+        ok(jobs.job("feature_engineering", "--dataset", dataset))
+        ok(jobs.job("training", "--dataset", dataset))
+    return jobs
+
+
 def bootstrap_stack(runner: JobRunner, s3: servers.S3Server, bucket: str, **overrides: str) -> str:
     """Run `handoff stack bootstrap` with the object-store variables for `bucket` (plus
     `overrides`, e.g. HANDOFF_CREATE_BUCKET or the names of a stack of the test's own)."""
