@@ -136,13 +136,11 @@ def _run_job(job: str, args: Sequence[str]) -> int:
 
 def _flags_again(args: argparse.Namespace, settings_cls: type[BaseModel]) -> list[str]:
     """The settings flags ``settings.add_flags`` parsed into ``args``, spelled again for the
-    job's own parser (one parser per job, so the job checks and loads them as it always does)."""
+    job's own parser (one parser per job, so the job checks and loads them as it always does).
+    Spelled ``--key=value``: a value that starts with a dash (a negative age) stays a value."""
     given = {"config": args.config} | {key: getattr(args, key) for key in settings_cls.model_fields}
     return [
-        token
-        for key, value in given.items()
-        if value is not None
-        for token in ("--" + key.replace("_", "-"), str(value))
+        f"--{key.replace('_', '-')}={value}" for key, value in given.items() if value is not None
     ]
 
 
