@@ -504,3 +504,23 @@ def test_thread_pools_are_sized_by_the_cpu_limit(overlay: str) -> None:
                 "divisor": "1",
             }, f"{where}: {name}"
         assert container["resources"]["limits"]["cpu"], where
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_gc_runs_weekly_deleting_by_its_config_and_logs_json(overlay: str) -> None:
+    """Issue 20, item 1: the collector's own CronJob, weekly, in the base manifests."""
+    objects = render(overlay)
+    cron = find(objects, "CronJob", JOBS["gc"])["spec"]
+    minute, hour, day_of_month, month, day_of_week = cron["schedule"].split()
+    assert (day_of_month, month) == ("*", "*") and day_of_week.isdigit(), cron["schedule"]
+    assert not cron.get("suspend", False)
+    pod = cron["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = containers(pod)
+    assert container["command"] == ["python", "-m", "jobs.gc"]
+    assert container["args"] == ["--config", "/etc/handoff/gc.yaml"]
+    shipped = yaml.safe_load(generated(objects, "ConfigMap", "handoff-config")["data"]["gc.yaml"])
+    assert shipped["apply"] is True, "the weekly run deletes; `handoff gc` alone only lists"
+    env = {e["name"]: e for e in container["env"]}
+    log_format = env["HANDOFF_LOG_FORMAT"]["valueFrom"]["configMapKeyRef"]
+    connection = generated(objects, "ConfigMap", log_format["name"])["data"]
+    assert connection[log_format["key"]] == "json"
