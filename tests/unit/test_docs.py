@@ -138,3 +138,25 @@ def test_the_fault_battery_writes_its_table_where_git_ignores_it() -> None:
     assert ignored.returncode == 0, f"{relative} is not ignored by git"
     committed = (REPO / "docs" / "faults.md").read_text()
     assert committed.count("\n| ") >= 20, "docs/faults.md lost the rows of the whole run"
+
+
+def test_the_readme_says_how_to_build_the_images_offline() -> None:
+    """Issue 21: `make images` needs no home-made base by default; the README says the way
+    without a registry, with the script and the BASE_IMAGE that script's image is tagged."""
+    readme = (REPO / "README.md").read_text()
+    script = REPO / "scripts" / "build-base-image.sh"
+    [tag] = re.findall(r"^IMAGE=\$\{HANDOFF_BASE_IMAGE:-(\S+)\}$", script.read_text(), re.M)
+    assert "bash scripts/build-base-image.sh" in readme
+    assert f"BASE_IMAGE={tag} make images" in readme
+    assert "python:3.11-slim-bookworm" in readme
+
+
+def test_the_readme_stays_short_and_links_every_docs_page() -> None:
+    """Issue 21, item 17: at most 300 lines for a newcomer; the rest in docs/ by topic."""
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.splitlines()) <= 300
+    topics = {"configuration", "batch-inference", "cluster", "operations", "performance"}
+    pages = {page.stem for page in (REPO / "docs").glob("*.md")}
+    assert topics | {"development"} <= pages
+    unlinked = [page for page in sorted(pages) if f"(docs/{page}.md)" not in readme]
+    assert not unlinked, f"docs pages the README does not link: {unlinked}"
