@@ -80,6 +80,22 @@ def test_a_scheduled_training_on_the_datasets_production_has_does_nothing(chain:
     assert "trained iris_classifier version" in out
 
 
+def test_a_scheduled_training_after_a_chained_one_left_staging_does_nothing(chain: LocalChain):
+    """The chained start trained on the newest datasets but did not beat production: the
+    schedule must not train a second, identical challenger on them (issue 21, item 6)."""
+    chain.champion()
+    # Production trained on raw_2023 (promoted by hand); the chained start on "1", the newest.
+    ok(chain.jobs.job("training", "--train-version", "raw_2023", "--test-version", "raw_2023"))
+    older = chain.jobs.probe("models", "iris_classifier")[-1]["number"]
+    ok(chain.jobs.handoff("promote", "iris_classifier", str(older)))
+    ok(chain.jobs.job("training", *WORSE, "--train-version", "1", "--test-version", "1"))
+    versions = chain.jobs.stages()
+    assert versions[max(versions)] == "staging"
+    out = ok(chain.jobs.job("training", "--skip-if-trained", "true"))
+    assert f"version {max(versions)} (staging) was trained on" in out, out
+    assert chain.jobs.stages() == versions
+
+
 def test_a_worse_model_stays_in_staging_and_says_why(chain: LocalChain):
     champion = chain.champion()
     out = ok(chain.jobs.job("training", *WORSE))

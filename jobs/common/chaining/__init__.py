@@ -284,25 +284,27 @@ def fallback_done(
     model_name: str, training: Mapping[str, str], testing: Mapping[str, str], pinned: bool
 ) -> str | None:
     """Why an unpinned training run (training's schedule, the fallback) has nothing to do, or
-    None: feature engineering's chained start already trained production on these datasets.
-    Without this, the night feature engineering starts training, the schedule trains again on
-    the same datasets and, ties promoting, rolls out an identical version. A pinned run (a
-    chained start, or ``--train-version`` by hand) always trains."""
+    None: feature engineering's chained start already trained on these datasets — production
+    or, when it did not beat production, the newest version (left in staging). Without this,
+    the night feature engineering starts training, the schedule trains again on the same
+    datasets and, ties promoting, rolls out an identical version (or leaves a second identical
+    challenger). A pinned run (a chained start, or ``--train-version`` by hand) always trains."""
     if pinned:
         return None
-    from jobs.common.store.model_registry import production_version
+    from jobs.common.store.model_registry import newest_version, production_version
 
-    production = production_version(model_name)
-    if production is None or not redundant_training(
-        dict(production.run_metadata), training, testing
-    ):
-        return None
-    return (
-        f"{model_name} version {production.number} (production) was trained on "
-        f"{training['name']}:{training['version']} and tested on "
-        f"{testing['name']}:{testing['version']} already; nothing to do (pass --train-version "
-        "to train on them again)"
-    )
+    for version in (production_version(model_name), newest_version(model_name)):
+        if version is not None and redundant_training(
+            dict(version.run_metadata), training, testing
+        ):
+            stage = getattr(version.stage, "value", version.stage) or "no stage"
+            return (
+                f"{model_name} version {version.number} ({stage}) was trained on "
+                f"{training['name']}:{training['version']} and tested on "
+                f"{testing['name']}:{testing['version']} already; nothing to do (pass "
+                "--train-version to train on them again)"
+            )
+    return None
 
 
 def production_to_deploy(

@@ -69,6 +69,16 @@ def production_version(model_name: str) -> Any:  # a zenml ModelVersionResponse,
         return None
 
 
+def newest_version(model_name: str) -> Any:  # a zenml ModelVersionResponse, or None
+    """The model's newest version, whatever its stage (a model without versions: None)."""
+    from zenml.client import Client
+
+    try:
+        return Client().get_model_version(model_name)
+    except KeyError:
+        return None
+
+
 def require_production(model_name: str, job: str = "training") -> Any:  # ModelVersionResponse
     version = production_version(model_name)
     if version is None:
