@@ -16,6 +16,10 @@ PYTEST := $(VENV)/bin/python -m pytest
 # marks each test with its folder). The fast subset needs no store, server or Docker; `make test`
 # adds real stores and servers; CI also runs the e2e, container, fault and browser tiers.
 FAST := tests/unit tests/k8s -m "not integration and not server and not cluster"
+# `make test` spreads whole files over WORKERS processes (pytest-xdist): a file's tests share its
+# servers and stores, so they stay on one worker; the slow integration files are listed first.
+WORKERS ?= 2
+PARALLEL := -n $(WORKERS) --dist loadfile
 
 .PHONY: help venv run status dashboard stop test-fast test test-e2e test-containers test-browser faults test-all docs lint images bench clean
 
@@ -51,7 +55,7 @@ test-fast: venv ## unit tests and static manifest checks (no store, no server; u
 	$(PYTEST) $(FAST) -q
 
 test: venv ## unit, integration, real-server and manifest tests (no Docker needed)
-	$(PYTEST) tests/unit tests/k8s tests/integration -m "not cluster" -q
+	$(PYTEST) tests/integration tests/k8s tests/unit -m "not cluster" -q $(PARALLEL)
 
 test-e2e: venv ## the longer journeys: partitions, backfill, drift, chaining by events (CI runs it)
 	$(PYTEST) tests/e2e -q
