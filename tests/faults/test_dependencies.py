@@ -46,13 +46,14 @@ def remote(
 
 
 def start_paused(
-    store: JobRunner, point: str, job: str, pause_s: float
+    store: JobRunner, point: str, job: str, pause_s: float, *args: str
 ) -> tuple[subprocess.Popen[str], threading.Event, list[str]]:
-    """Start a job that pauses at `point`; the event is set when it got there."""
+    """Start a job (with its flags `args`) that pauses at `point`; the event is set when it
+    got there."""
     env = {**store.env, "PYTHONPATH": str(REPO), "KILLPOINT_PAUSE_S": str(pause_s)}
     env["ZENML_CONFIG_PATH"] = str(store.workdir / f"config-{job}-{time.monotonic_ns()}")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.faults.killpoint", point, job],
+        [sys.executable, "-m", "tests.faults.killpoint", point, job, *args],
         env=env, cwd=store.workdir, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -143,6 +144,27 @@ def test_a_live_slow_holder_keeps_the_lock_and_a_killed_one_frees_it(remote, cas
     freed = time.monotonic() - started
     assert freed < EXPIRY_S * 3 + 30, freed  # not the quarter of an hour of the old lock
     case.saw(f"SIGKILLed holder: the next one got the lock {freed:.0f}s later")
+    case.nothing_lost()
+
+
+def test_the_scheduled_fallback_leaves_a_chained_training_at_work_alone(remote, case: Case):
+    """Issue 21, item 6: training's 03:00 schedule fires while the chained start still trains."""
+    store, _, _ = remote
+    case.fault = "training's schedule fires while a chained (pinned) training is still at work"
+    versions = store.stages()
+    pinned = ["--train-version", "1", "--test-version", "1"]
+    proc, there, lines = start_paused(store, "pause-before:evaluate_model", "training", 30, *pinned)
+    try:
+        assert there.wait(timeout=600), "".join(lines)[-2000:]
+        out = ok(store.job("training", "--skip-if-trained", "true"))
+        assert "is still at work (its job renews its lease)" in out, out
+    finally:
+        code, stderr, _ = finish(proc, lines)
+    assert code == 0, stderr[-2000:]
+    case.saw("the schedule's run said the chained run is at work and did nothing: exit 0")
+    after = store.stages()
+    assert len(after) == len(versions) + 1, (versions, after)  # the chained run's only
+    case.saw(f"one new version ({max(after)}, {after[max(after)]}) for the night")
     case.nothing_lost()
 
 

@@ -284,14 +284,24 @@ def fallback_done(
     model_name: str, training: Mapping[str, str], testing: Mapping[str, str], pinned: bool
 ) -> str | None:
     """Why an unpinned training run (training's schedule, the fallback) has nothing to do, or
-    None: feature engineering's chained start already trained on these datasets — production
-    or, when it did not beat production, the newest version (left in staging). Without this,
-    the night feature engineering starts training, the schedule trains again on the same
-    datasets and, ties promoting, rolls out an identical version (or leaves a second identical
-    challenger). A pinned run (a chained start, or ``--train-version`` by hand) always trains."""
+    None: feature engineering's chained start is still at work, or already trained on these
+    datasets — production or, when it did not beat production, the newest version (staging).
+    Without this, the night feature engineering starts training, the schedule trains again on
+    the same datasets and, ties promoting, rolls out an identical version (or leaves a second
+    identical challenger). A pinned run (a chained start, or ``--train-version`` by hand)
+    always trains."""
     if pinned:
         return None
+    from jobs.common.store import stuck_runs
     from jobs.common.store.model_registry import newest_version, production_version
+
+    # A chained start still at work when the schedule fires (a long training past 03:00): it
+    # promotes and starts what follows itself; a second run would train on the same datasets.
+    if running := stuck_runs.live_runs("training"):
+        return (
+            f"training run {running[0]} is still at work (its job renews its lease): it "
+            "promotes and starts what follows itself; nothing to do"
+        )
 
     for version in (production_version(model_name), newest_version(model_name)):
         if version is not None and redundant_training(

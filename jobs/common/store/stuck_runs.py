@@ -65,27 +65,54 @@ def fail_dead_runs(
     from zenml.client import Client
 
     client = Client()
+    observed = observed or leases.Observations()
+    failed = []
+    for run in _unfinished(client, pipeline):
+        reason = _death(client, run, observed)
+        if reason is not None:
+            reason = f"{reason}; marked failed by {found_by} at {_now()}"
+            mark_failed(client, run, reason)
+            failed.append(FailedRun(pipeline, run.name, reason))
+    return failed
+
+
+def live_runs(pipeline: str) -> list[str]:
+    """The names of `pipeline`'s unfinished runs whose job renewed its lease lately (within
+    ``leases.STALE_S``): at work now, as far as one look can tell. Reads only."""
+    from zenml.client import Client
+
+    client = Client()
+    live = []
+    for run in _unfinished(client, pipeline):
+        names = _lease_names(run)
+        try:
+            tag = client.get_tag(names[0], allow_name_prefix_match=False, hydrate=False)
+        except (IndexError, KeyError):
+            continue  # not a handoff job's run, or its job released the lease: it ended
+        if leases.age_s(tag.updated) <= leases.STALE_S:
+            live.append(str(run.name))
+    return live
+
+
+def _unfinished(client: Any, pipeline: str) -> Iterator[Any]:
+    """The pipeline's runs in an unfinished state, hydrated (none if it never ran)."""
     try:
         client.get_pipeline(pipeline)
     except KeyError:
-        return []
-    observed = observed or leases.Observations()
-    failed = []
+        return
     for status in UNFINISHED:
-        for run in client.list_pipeline_runs(
+        yield from client.list_pipeline_runs(
             pipeline_name=pipeline, status=status, size=50, hydrate=True
-        ).items:
-            reason = _death(client, run, observed)
-            if reason is not None:
-                reason = f"{reason}; marked failed by {found_by} at {_now()}"
-                mark_failed(client, run, reason)
-                failed.append(FailedRun(pipeline, run.name, reason))
-    return failed
+        ).items
+
+
+def _lease_names(run: Any) -> list[str]:
+    return [t.name for t in run.tags if t.name.startswith(RUN_LEASE_PREFIX)]
 
 
 def _death(client: Any, run: Any, observed: leases.Observations) -> str | None:
     """Why the run's job is dead, or None if it is alive (or not ours to judge)."""
-    names = [t.name for t in run.tags if t.name.startswith(RUN_LEASE_PREFIX)]
+    names = _lease_names(run)
     if not names:
         return None  # not started by a handoff job that holds a lease: leave it alone
     try:
