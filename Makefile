@@ -58,7 +58,7 @@ test: venv ## unit, integration, real-server and manifest tests (no Docker neede
 	$(PYTEST) tests/integration tests/k8s tests/unit -m "not cluster" -q $(PARALLEL)
 
 test-e2e: venv ## the longer journeys: partitions, backfill, drift, chaining by events (CI runs it)
-	$(PYTEST) tests/e2e -q
+	$(PYTEST) tests/e2e -q $(PARALLEL)
 
 test-containers: venv ## build every image and run the container tests (needs dockerd)
 	$(PYTEST) tests/containers -q
