@@ -8,29 +8,27 @@ from jobs.common import chaining
 from jobs.common.quality import realized
 from jobs.common.store import model_registry, promotion
 from jobs.common.store.promotion import LIVE
-from jobs.monitoring.params import Measurement, Realized, Shadow
+from jobs.monitoring.params import Measurement, Shadow
 
 
 def picture(measurement: Measurement) -> str:
     """Realized quality over partitions per model version: what is recorded, and this."""
-    found, version = measurement.realized, measurement.predictions_version
-    recorded = [
-        p for p in realized.recorded(measurement.predictions_artifact) if p.predictions != version
-    ]
-    this = _point(measurement.partition, measurement.model_version, version, found)
-    return realized.picture(measurement.model_name, [*recorded, this], measurement.retrain_below)
+    points = _with(measurement.predictions_artifact, _point(measurement))
+    return realized.picture(measurement.model_name, points, measurement.retrain_below)
 
 
-def _point(partition: str, model_version: str, predictions: str, found: Realized) -> realized.Point:
-    """The point a measurement adds before it is recorded."""
+def _point(measurement: Measurement, shadow: Shadow | None = None) -> realized.Point:
+    """The point this measurement adds (on the shadow predictions with ``shadow``) before it
+    is recorded."""
+    on = measurement if shadow is None else shadow
     return realized.Point(
-        partition=partition,
-        model_version=model_version,
-        metric=found.metric,
-        value=found.value,
-        rows=found.rows,
-        predictions=predictions,
-        look_ahead=bool(found.look_ahead),
+        partition=measurement.partition,
+        model_version=on.model_version,
+        metric=on.realized.metric,
+        value=on.realized.value,
+        rows=on.realized.rows,
+        predictions=on.predictions_version,
+        look_ahead=bool(on.realized.look_ahead),
     )
 
 
@@ -78,24 +76,8 @@ def promote_live(measurement: Measurement, shadow: Shadow, run_id: str) -> str:
         )
     number, against = str(challenger.number), str(champion.number)
     measured = realized.live(
-        _with(
-            measurement.predictions_artifact,
-            _point(
-                measurement.partition,
-                measurement.model_version,
-                measurement.predictions_version,
-                measurement.realized,
-            ),
-        ),
-        _with(
-            measurement.shadow_predictions_artifact,
-            _point(
-                measurement.partition,
-                shadow.model_version,
-                shadow.predictions_version,
-                shadow.realized,
-            ),
-        ),
+        _with(measurement.predictions_artifact, _point(measurement)),
+        _with(measurement.shadow_predictions_artifact, _point(measurement, shadow)),
         champion=against,
         challenger=number,
     )
