@@ -12,9 +12,11 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pandas as pd
 import pytest
 
+from jobs.cli.status import SCHEMA
 from tests.e2e.test_shards import land_s3, rows
 from tests.harness import servers
 from tests.harness.runner import WORSE, JobRunner, ok, own_stack_runner, stop_local_serving
@@ -162,3 +164,9 @@ def test_a_shadow_challenger_that_wins_on_live_labels_is_promoted_once_and_deplo
     # `handoff status` shows the challenger's values in the shadow beside production's.
     shown = ok(remote.handoff("status", "--dataset", DATASET))
     assert f"in the shadow (challenger): {DAYS[0]} 1.0000 (300 rows)" in shown
+    out = ok(remote.handoff("status", "--dataset", DATASET, "--json"))
+    # The JSON object is the end of the output (on this remote stack a line came before it).
+    status = json.loads(out[out.index("{\n") :])
+    jsonschema.validate(status, json.loads(SCHEMA.read_text()))
+    [line] = [v for v in status["realized"]["versions"] if v["model_version"] == str(challenger)]
+    assert [(p["partition"], p["value"]) for p in line["shadow"]] == [(d, 1.0) for d in DAYS]
