@@ -41,7 +41,6 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
             f"{production.number} is); nothing to do"
         )
         return 0
-    schema = production.run_metadata.get("feature_schema", {})
     if pinned and plan.is_chained_rescore(settings):
         # Started by training's promotion, not by the schedule: the new model scores the
         # partition the last run scored (the next scheduled run scores the next one).
@@ -55,11 +54,11 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
     scheduled = plan.is_scheduled(settings)
     window = plan.catch_up_window(settings, keys[-1]) if scheduled else []
     unscored = [k for k in window if not protocol.scored(settings.predictions_artifact, k)]
-    # What the drift check compares each partition with (jobs.common.quality.drift).
-    reference = production.run_metadata.get(drift.METADATA_KEY)
-    recorded = production.run_metadata.get("schema")
-    runs = plan.runs(settings, unscored + keys, int(production.number), schema, reference, recorded)
+    runs = _runs(settings, unscored + keys, production)
+    challenger = _challenger(settings, production, say)
+    # What each model was trained on, read once: a partition not newer is look-ahead for it.
     trained = realized.trained_on(production.run_metadata)
+    shadow_trained = None if challenger is None else realized.trained_on(challenger.run_metadata)
     done, waiting = 0, []
     for partition in runs:
         found = scoring.landed_input(partition.input) if scheduled else None
@@ -67,27 +66,10 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
             waiting.append(partition.partition)
             continue
         found = found or scoring.open_input(partition.input)
-        scored = artifacts.named_like(
-            partition.predictions_artifact, partitions.version_prefix(partition.partition)
-        )
-        latest = plan.latest_revision(partition, [(str(v.version), v.run_metadata) for v in scored])
-        if plan.is_current(latest, found.description.get("identity")):
-            assert latest is not None
-            say(
-                f"partition {partition.partition} already scored by {partition.model_name} "
-                f"version {partition.model_version} ({partition.predictions_artifact} version "
-                f"{latest.version}), from its input as it is now: nothing to do"
-            )
-            continue
-        if latest is not None:
-            rows = shards.input_rows(found.layout())
-            partition = plan.revised(partition, latest, found.description, rows)
-        start = plan.start_of(settings, partition.partition)
-        if ahead := realized.look_ahead(partition.partition, start, trained):
-            say(f"look-ahead, marked on its predictions: {ahead}")
-            partition = partition.model_copy(update={"look_ahead": ahead})
-        protocol.score_partition(partition, settings.shards, shard, production, say, commit, found)
-        done += 1
+        done += _score(settings, partition, production, trained, found, shard, say)
+        if challenger is not None:
+            [shadow] = _runs(settings, [partition.partition], challenger, production.number)
+            _score(settings, shadow, challenger, shadow_trained, found, shard, say)
     if scheduled:
         _report_gaps(settings, production, keys[-1], window, waiting, say)
     if len(runs) > 1:
@@ -95,6 +77,75 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
         missing = f", {len(waiting)} not landed yet" if waiting else ""
         say(f"{done} of {len(runs)} partition(s) scored, {already} already done{missing}")
     return 0
+
+
+def _runs(
+    settings: Settings, keys: list[str], model: Any, shadow_of: int | None = None
+) -> list[PartitionRun]:
+    """The runs of ``keys`` by ``model`` (a model version), checked against what it recorded:
+    its feature schema, its schema and the reference statistics the drift check compares with
+    (``jobs.common.quality.drift``)."""
+    meta = model.run_metadata
+    return plan.runs(
+        settings,
+        keys,
+        int(model.number),
+        meta.get("feature_schema", {}),
+        meta.get(drift.METADATA_KEY),
+        meta.get("schema"),
+        shadow_of=None if shadow_of is None else int(shadow_of),
+    )
+
+
+def _challenger(settings: Settings, production: Any, say: Callable[[str], None]) -> Any:
+    """With ``shadow``, the newest staging version (it shadows production), else None."""
+    if not settings.shadow:
+        return None
+    challenger = model_registry.newest_staging(settings.model_name)
+    if challenger is None:
+        say(f"shadow: {settings.model_name} has no staging version; nothing is shadow-scored")
+    else:
+        say(
+            f"shadow: {settings.model_name} version {challenger.number} (staging) also scores "
+            f"each partition into {settings.shadow_predictions_artifact}, beside version "
+            f"{production.number} (production)"
+        )
+    return challenger
+
+
+def _score(
+    settings: Settings,
+    partition: PartitionRun,
+    model: Any,
+    trained: realized.TrainedOn | None,
+    found: scoring.Input,
+    shard: int | None,
+    say: Callable[[str], None],
+) -> bool:
+    """Score ``partition`` with ``model`` (a model version, trained on ``trained``) unless that
+    model scored it from this input already; a changed input makes the next revision. Whether
+    it scored."""
+    scored = artifacts.named_like(
+        partition.predictions_artifact, partitions.version_prefix(partition.partition)
+    )
+    latest = plan.latest_revision(partition, [(str(v.version), v.run_metadata) for v in scored])
+    if plan.is_current(latest, found.description.get("identity")):
+        assert latest is not None
+        say(
+            f"partition {partition.partition} already scored by {partition.model_name} "
+            f"version {partition.model_version} ({partition.predictions_artifact} version "
+            f"{latest.version}), from its input as it is now: nothing to do"
+        )
+        return False
+    if latest is not None:
+        rows = shards.input_rows(found.layout())
+        partition = plan.revised(partition, latest, found.description, rows)
+    start = plan.start_of(settings, partition.partition)
+    if ahead := realized.look_ahead(partition.partition, start, trained):
+        say(f"look-ahead, marked on its predictions: {ahead}")
+        partition = partition.model_copy(update={"look_ahead": ahead})
+    protocol.score_partition(partition, settings.shards, shard, model, say, commit, found)
+    return True
 
 
 def _report_gaps(

@@ -63,6 +63,9 @@ class PartitionRun(ScoringChoice):
     look_ahead: str | None = None
     """Why the partition's data is not newer than the model's training data (its predictions
     are marked ``look_ahead``: ``jobs.common.quality.realized``), or None."""
+    shadow_of: int | None = None
+    """For a shadow run (the staging challenger into the shadow predictions artifact): the
+    production version whose predictions of the partition these shadow; None otherwise."""
     reference: dict[str, Any] | None = None
     """The model version's reference statistics of its training features
     (``jobs.common.quality.drift``); None for a version trained before they were recorded."""

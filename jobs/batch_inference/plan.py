@@ -157,7 +157,11 @@ def runs(
     feature_schema: dict[str, str],
     reference: dict[str, Any] | None = None,
     schema: dict[str, Any] | None = None,
+    shadow_of: int | None = None,
 ) -> list[PartitionRun]:
+    """One run per key by ``model_version``; with ``shadow_of`` (the production version), runs
+    of the staging challenger into the shadow predictions artifact."""
+
     def fill(template: str | None, key: str) -> str | None:
         return partitions.render(template, key) if template else None
 
@@ -174,8 +178,11 @@ def runs(
             model_version=model_version,
             model_artifact=settings.model_artifact,
             feature_schema=feature_schema,
-            predictions_artifact=settings.predictions_artifact,
+            predictions_artifact=settings.shadow_predictions_artifact
+            if shadow_of is not None
+            else settings.predictions_artifact,
             version=version_name(key, model_version),
+            shadow_of=shadow_of,
             reference=reference,
             schema_record=schema,
             **scoring,

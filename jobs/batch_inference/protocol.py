@@ -177,6 +177,7 @@ def metadata(run: PartitionRun, staged: Staged, rows: int, summaries: dict[str, 
         "revision_reason": run.revision_reason,
         "look_ahead": True if run.look_ahead else None,
         "look_ahead_reason": run.look_ahead,
+        "shadow_of": None if run.shadow_of is None else str(run.shadow_of),
     }
     return {key: value for key, value in entries.items() if value is not None}
 

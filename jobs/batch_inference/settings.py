@@ -59,6 +59,11 @@ class Settings(ScoringChoice, JobSettings):
         description="this pod's shard, 0..shards-1; default: JOB_COMPLETION_INDEX; none with "
         "shards > 1 = commit only (exit 3 naming the shards not done)",
     )
+    shadow: bool = Field(
+        False,
+        description="also score each partition with the newest staging version (the "
+        "challenger) into <dataset>_shadow_predictions, never read as the production predictions",
+    )
     model_version: str | None = Field(
         None, description="a chained start's model version; null = the production version"
     )

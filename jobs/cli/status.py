@@ -79,7 +79,9 @@ def collect(names: JobSettings) -> dict[str, Any]:
             {"pipeline": run.pipeline, "run": run.run, "reason": run.reason} for run in failed
         ],
         "gc": _gc(client),
-        "realized": realized.status(names.predictions_artifact, versions),
+        "realized": realized.status(
+            names.predictions_artifact, versions, names.shadow_predictions_artifact
+        ),
     }
 
 

@@ -30,7 +30,12 @@ def take(names: JobSettings) -> retention.Inventory:
         by_name.setdefault(version.artifact.name, []).append(version)
     return retention.Inventory(
         root=root,
-        predictions=[_version(v) for v in by_name.get(names.predictions_artifact, [])],
+        # Shadow predictions are kept and deleted by the same rules as the predictions.
+        predictions=[
+            _version(v)
+            for name in (names.predictions_artifact, names.shadow_predictions_artifact)
+            for v in by_name.get(name, [])
+        ],
         datasets=[
             _version(v)
             for name in (names.training_dataset, names.testing_dataset)
@@ -40,7 +45,10 @@ def take(names: JobSettings) -> retention.Inventory:
         registered=[str(v.uri) for v in everything],
         files=files,
         held=_held_commits(client, root),
-        areas=frozenset({streaming.join(root, names.predictions_artifact)}),
+        areas=frozenset(
+            streaming.join(root, name)
+            for name in (names.predictions_artifact, names.shadow_predictions_artifact)
+        ),
     )
 
 

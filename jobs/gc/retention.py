@@ -2,8 +2,8 @@
 
 Kept, by rule (everything else goes):
 - predictions: every version of the newest ``keep_last`` partitions of each predictions artifact
-  (partition keys sort as their dates do: the default ``%Y-%m-%d`` does), and every version
-  created within ``keep_days``;
+  (production's and the shadow's alike; partition keys sort as their dates do: the default
+  ``%Y-%m-%d`` does), and every version created within ``keep_days``;
 - model versions: production, staging, the version production's record would roll back to, the
   newest ``keep_archived`` others, and every version a kept predictions version was scored by;
 - datasets: every version a kept model version was trained or tested on, the newest

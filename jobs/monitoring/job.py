@@ -15,7 +15,7 @@ from jobs.common.runtime.connection import connect
 from jobs.common.runtime.errors import BadInput, PreconditionNotMet
 from jobs.common.store import artifacts, model_registry, stuck_runs
 from jobs.monitoring import join
-from jobs.monitoring.params import Measurement, Realized
+from jobs.monitoring.params import Measurement, Realized, Shadow
 from jobs.monitoring.settings import Settings
 
 log = logging.getLogger("handoff")
@@ -36,14 +36,27 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
             f"batch inference for it first (handoff run batch-inference --partition {key})"
         )
     name = f"{settings.predictions_artifact} version {predictions.version}"
-    done = predictions.run_metadata.get(realized.METADATA_KEY) or {}
-    if done.get("labels_identity") == source.identity:
+    shadow = artifacts.newest_of_partition(settings.shadow_predictions_artifact, key)
+    done = _measured(predictions, source)
+    if done and (shadow is None or _measured(shadow, source)):
         say(
             f"partition {key}: {name} was measured on these labels already ({done.get('metric')}"
             f" {float(done.get('value', 0)):.4f} on {done.get('rows')} rows); nothing to do"
         )
         return 0
     measurement = measure(settings, key, source, predictions)
+    if shadow is not None:
+        challenger = measure(settings, key, source, shadow)
+        measurement = measurement.model_copy(
+            update={
+                "shadow": Shadow(
+                    predictions_version=challenger.predictions_version,
+                    predictions_id=challenger.predictions_id,
+                    model_version=challenger.model_version,
+                    realized=challenger.realized,
+                )
+            }
+        )
     _run_pipeline(measurement)
     found = measurement.realized
     say(
@@ -53,7 +66,30 @@ def run(settings: Settings, say: Callable[[str], None] = print) -> int:
         + (f"; {measurement.decay}" if measurement.decay else "")
         + (f"; not counted, look-ahead: {found.look_ahead_reason}" if found.look_ahead else "")
     )
+    if measurement.shadow is not None:
+        _say_shadow(settings, measurement.shadow, say)
     return 0
+
+
+def _measured(predictions: Any, source: streaming.Source) -> dict[str, Any] | None:
+    """The realized record of ``predictions`` if it was measured on these labels, else None."""
+    done = predictions.run_metadata.get(realized.METADATA_KEY) or {}
+    return done if done.get("labels_identity") == source.identity else None
+
+
+def _say_shadow(settings: Settings, shadow: Shadow, say: Callable[[str], None]) -> None:
+    """The challenger's value on the same rows, and what the live decision was (as this run
+    recorded it on the shadow predictions version)."""
+    found = shadow.realized
+    say(
+        f"shadow: {settings.model_name} version {shadow.model_version} (challenger) realized "
+        f"{found.metric} {found.value:.4f} on {found.rows} labelled rows, recorded on "
+        f"{settings.shadow_predictions_artifact} version {shadow.predictions_version}"
+    )
+    recorded = artifacts.find(settings.shadow_predictions_artifact, shadow.predictions_version)
+    entry = (recorded.run_metadata.get(realized.METADATA_KEY) or {}) if recorded else {}
+    if entry.get("promotion"):
+        say(f"live: {entry['promotion']}")
 
 
 def measure(
@@ -108,6 +144,10 @@ def measure(
         decay=decay,
         downstream=list(settings.downstream),
         training_pins=_newest_datasets(settings) if decay else {},
+        shadow_predictions_artifact=settings.shadow_predictions_artifact,
+        promote_on=settings.promote_on,
+        live_partitions=settings.live_partitions,
+        promoted_downstream=list(settings.promoted_downstream),
     )
 
 

@@ -32,6 +32,20 @@ class Realized(BaseModel):
     look_ahead_reason: str | None = None
     retraining: str | None = None
     """What became of the training this measurement started, if it started one."""
+    promotion: str | None = None
+    """On shadow predictions with ``promote_on: live``: what the live decision was."""
+
+
+class Shadow(BaseModel):
+    """The same labelled rows measured on the partition's shadow predictions (the staging
+    challenger's, batch inference's ``shadow``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    predictions_version: str
+    predictions_id: str
+    model_version: str
+    realized: Realized
 
 
 class Measurement(BaseModel):
@@ -54,3 +68,10 @@ class Measurement(BaseModel):
     """The jobs a decayed model starts (the settings' ``downstream``)."""
     training_pins: dict[str, str] = {}
     """The dataset versions a started training is pinned to (the newest)."""
+    shadow: Shadow | None = None
+    """The shadow predictions of the partition measured on the same labels, if there are any."""
+    shadow_predictions_artifact: str = ""
+    promote_on: str | None = None
+    live_partitions: int = 3
+    promoted_downstream: list[str] = []
+    """The jobs a promotion on live labels starts (the settings' ``promoted_downstream``)."""

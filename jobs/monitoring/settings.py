@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
 from jobs.common.chaining import Downstream
@@ -44,6 +46,18 @@ class Settings(JobSettings):
     )
     downstream: Downstream = Field(
         ["training"], description="jobs a decayed model starts (the chaining of the others)"
+    )
+    promote_on: Literal["live"] | None = Field(
+        None,
+        description="live: promote the newest staging version (batch inference's shadow) once "
+        "it beat production on each of the last live_partitions labelled partitions; null = never",
+    )
+    live_partitions: int = Field(
+        3, ge=1, description="labelled partitions a challenger must win, each one, with promote_on"
+    )
+    promoted_downstream: Downstream = Field(
+        ["batch-inference", "deployment"],
+        description="jobs a promotion on live labels starts (as training's promotion does)",
     )
     batch_rows: int = Field(131_072, gt=0, description="rows per batch read from the labels")
 

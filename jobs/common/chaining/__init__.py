@@ -3,7 +3,8 @@
 Feature engineering that published a dataset version starts training on exactly that version;
 training that promoted a model version to production starts batch inference (on the partition
 the last run scored, resolved here once so that every shard of an Indexed Job scores the same
-one) and deployment for exactly that model version. The hooks call ``start_next`` only after
+one) and deployment for exactly that model version, as monitoring does when it promoted a
+shadow challenger on live labels. The hooks call ``start_next`` only after
 success (and, in training, only after a promotion), so nothing starts after a failure. Which
 jobs follow is each job's own ``downstream`` setting.
 
@@ -65,6 +66,7 @@ __all__ = [
     "Start",
     "Upstream",
     "after_datasets",
+    "after_promotion",
     "after_training",
     "cronjob_name",
     "fallback_done",
@@ -238,17 +240,31 @@ def after_training(
     predictions: str | None = None,
     record: Record | None = None,
 ) -> list[str]:
-    """Training finished with model ``version`` in ``stage``: only a promotion starts anything.
+    """Training finished with model ``version`` in ``stage``: only a promotion starts anything
+    (:func:`after_promotion`)."""
+    if stage != "production":
+        if downstream:
+            print(f"not starting {', '.join(downstream)}: version {version} is in {stage}")
+        return []
+    upstream = Upstream("training", version, run)
+    return after_promotion(downstream, upstream, predictions=predictions, record=record)
+
+
+def after_promotion(
+    downstream: Sequence[str],
+    upstream: Upstream,
+    *,
+    predictions: str | None = None,
+    record: Record | None = None,
+) -> list[str]:
+    """``upstream`` promoted model version ``upstream.version`` to production (training on its
+    testing dataset, monitoring on live labels): start what follows, pinned to that version.
 
     With ``predictions`` (batch inference's predictions artifact), batch inference is pinned to
     the partition its newest predictions are of, resolved once here: each shard of an Indexed
     Job resolving "the newest" itself could pick another one if a commit came between their
     starts. No partition scored yet: started unpinned, as before.
     """
-    if stage != "production":
-        if downstream:
-            print(f"not starting {', '.join(downstream)}: version {version} is in {stage}")
-        return []
     by_job: dict[str, dict[str, str]] = {}
     if predictions and "batch-inference" in downstream:
         partition = newest_scored_partition(predictions)
@@ -257,9 +273,8 @@ def after_training(
         # has nothing to rescore (its schedule scores the next partition).
         if partition is not None:
             by_job["batch-inference"] = {"partition": partition}
-    upstream = Upstream("training", version, run)
     return start_next(
-        downstream, upstream, record=record, pins_by_job=by_job, model_version=version
+        downstream, upstream, record=record, pins_by_job=by_job, model_version=upstream.version
     )
 
 

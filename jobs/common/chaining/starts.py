@@ -17,7 +17,8 @@ from typing import Any
 FOLLOWERS = {
     "feature-engineering": ("training",),
     "training": ("batch-inference", "deployment"),
-    "monitoring": ("training",),
+    # Training when the production model decayed; what follows a promotion on live labels.
+    "monitoring": ("training", "batch-inference", "deployment"),
 }
 CRONJOB_PREFIX = "handoff-"
 LABEL = "handoff.dev/"

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobs.common.quality import pictures
+from jobs.common.store.promotion import LivePartition
 
 METADATA_KEY = "realized"
 """The predictions version's metadata key of its realized quality."""
@@ -127,6 +128,27 @@ def point(version: str, metadata: Mapping[str, Any]) -> Point | None:
     )
 
 
+def live(
+    production: Iterable[Point], shadow: Iterable[Point], champion: str, challenger: str
+) -> list[LivePartition]:
+    """The partitions measured under both the ``champion`` (its predictions' ``production``
+    points) and the ``challenger`` (its shadow predictions' points), on one metric: what a
+    live promotion is decided on (``jobs.common.store.promotion.decide_live``). Of several
+    revisions of a partition, the last given wins (give them oldest first)."""
+    ours = {p.partition: p for p in production if p.model_version == champion}
+    theirs = {p.partition: p for p in shadow if p.model_version == challenger}
+    return [
+        LivePartition(
+            partition=key,
+            champion=ours[key].value,
+            challenger=found.value,
+            look_ahead=ours[key].look_ahead or found.look_ahead,
+        )
+        for key, found in sorted(theirs.items())
+        if key in ours and ours[key].metric == found.metric
+    ]
+
+
 def trend(points: Iterable[Point], look_ahead: bool = False) -> dict[str, list[Point]]:
     """Per model version (oldest first), its points by partition (oldest first); of several
     revisions of one partition, the last given wins (give them oldest first). Look-ahead
@@ -163,35 +185,41 @@ def recorded(predictions_artifact: str) -> list[Point]:
         page += 1
 
 
-def status(predictions_artifact: str, model_versions: Iterable[Any]) -> dict[str, Any] | None:
+def status(
+    predictions_artifact: str, model_versions: Iterable[Any], shadow_artifact: str | None = None
+) -> dict[str, Any] | None:
     """What ``handoff status`` shows: per model version, its newest ``TREND`` partitions'
-    realized values (oldest first), the look-ahead partitions measured but not counted, and the
-    retraining each version started; None before the first measurement."""
+    realized values (oldest first) on its predictions and, for a challenger, on its shadow
+    predictions (``shadow_artifact``), the look-ahead partitions measured but not counted, and
+    the retraining each version started; None before the first measurement."""
     points = recorded(predictions_artifact)
     lines, ahead = trend(points), trend(points, look_ahead=True)
+    shadows = trend(recorded(shadow_artifact)) if shadow_artifact else {}
     started = {
         str(v.number): dict(v.run_metadata[RETRAINING_KEY])
         for v in model_versions
         if isinstance(v.run_metadata.get(RETRAINING_KEY), Mapping)
     }
-    if not lines and not ahead and not started:
+    if not lines and not ahead and not shadows and not started:
         return None
     return {
         "versions": [
             {
                 "model_version": version,
                 "metric": line[-1].metric,
-                "partitions": [
-                    {"partition": p.partition, "value": p.value, "rows": p.rows}
-                    for p in lines.get(version, [])[-TREND:]
-                ],
+                "partitions": _values(lines.get(version, [])),
+                "shadow": _values(shadows.get(version, [])),
                 "look_ahead": [p.partition for p in ahead.get(version, [])[-TREND:]],
                 "retraining": _retraining(started.get(version)),
             }
-            for version in sorted({*lines, *ahead}, key=_number)
-            if (line := lines.get(version) or ahead[version])
+            for version in sorted({*lines, *ahead, *shadows}, key=_number)
+            if (line := lines.get(version) or ahead.get(version) or shadows[version])
         ],
     }
+
+
+def _values(points: list[Point]) -> list[dict[str, Any]]:
+    return [{"partition": p.partition, "value": p.value, "rows": p.rows} for p in points[-TREND:]]
 
 
 def describe(found: Mapping[str, Any] | None) -> list[str]:
@@ -200,12 +228,12 @@ def describe(found: Mapping[str, Any] | None) -> list[str]:
     if not found:
         return [*lines, "    none yet (run the monitoring job once labels arrive)"]
     for version in found["versions"]:
-        trend = ", ".join(
-            f"{p['partition']} {p['value']:.4f} ({p['rows']} rows)" for p in version["partitions"]
-        )
+        trend = _trend_text(version["partitions"])
         lines.append(
             f"    version {version['model_version']} {version['metric']}: {trend or 'none yet'}"
         )
+        if shadow := version.get("shadow"):
+            lines.append(f"         in the shadow (challenger): {_trend_text(shadow)}")
         if ahead := version.get("look_ahead"):
             lines.append(
                 f"         not counted (look-ahead: not newer than its training data): "
@@ -214,6 +242,10 @@ def describe(found: Mapping[str, Any] | None) -> list[str]:
         if started := version["retraining"]:
             lines.append(f"         started training {started['time']}: {started['reason']}")
     return lines
+
+
+def _trend_text(values: Iterable[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{p['partition']} {p['value']:.4f} ({p['rows']} rows)" for p in values)
 
 
 def _retraining(record: Mapping[str, Any] | None) -> dict[str, str] | None:

@@ -47,6 +47,12 @@ class JobSettings(BaseModel):
     def predictions_artifact(self) -> str:
         return f"{self.dataset}_predictions"
 
+    @property
+    def shadow_predictions_artifact(self) -> str:
+        """The staging challenger's predictions (batch inference's ``shadow``): never read as
+        the production predictions."""
+        return f"{self.dataset}_shadow_predictions"
+
 
 S = TypeVar("S", bound=BaseModel)
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobs.common.runtime.errors import BadInput, PreconditionNotMet, Unavailable
-from jobs.common.store.promotion import PRODUCTION, Decision, decide
+from jobs.common.store.promotion import PRODUCTION, STAGING, Decision, LiveDecision, decide
 
 PROMOTION_KEY = "promotion"
 STAGES = ("production", "staging", "archived", "none")
@@ -77,6 +77,16 @@ def newest_version(model_name: str) -> Any:  # a zenml ModelVersionResponse, or 
         return Client().get_model_version(model_name)
     except KeyError:
         return None
+
+
+def newest_staging(model_name: str) -> Any:  # a zenml ModelVersionResponse, or None
+    """The newest version in staging (the challenger), or None."""
+    from zenml.client import Client
+
+    found = Client().list_model_versions(
+        model=model_name, stage=STAGING, sort_by="desc:number", size=1, hydrate=True
+    )
+    return found.items[0] if found.items else None
 
 
 def require_production(model_name: str, job: str = "training") -> Any:  # ModelVersionResponse
@@ -202,6 +212,42 @@ def promote_if_earned(
             baseline=baseline,
         )
         return apply_decision(model_name, version, decision, decided_by=decided_by)
+
+
+def promote_challenger(
+    model_name: str, challenger: str, champion: str, decision: LiveDecision, decided_by: str
+) -> dict[str, Any] | None:
+    """Move the ``challenger`` to production on a live ``decision`` made against ``champion``;
+    return the record left on it, or None when nothing moved: the champion changed meanwhile
+    (the evidence was about another one), or the challenger left staging. Under the same lock,
+    and with the same record, as :func:`promote_if_earned`; run again after it succeeded, it
+    finds the challenger in production and returns the record it wrote."""
+    if not decision.promote:
+        return None
+    with promotion_lock(model_name):
+        production = production_version(model_name)
+        current = None if production is None else str(production.number)
+        if current == challenger:
+            return dict(production.run_metadata.get(PROMOTION_KEY, {}))
+        target = get_version(model_name, challenger)
+        if current != champion or str(getattr(target.stage, "value", target.stage)) != STAGING:
+            return None
+        values = decision.evidence
+        details = {
+            **decision.as_metadata(),
+            "promote": True,
+            "candidate": sum(p.challenger for p in values) / len(values),
+            "champion": sum(p.champion for p in values) / len(values),
+            "champion_version": champion,
+        }
+        return set_stage(
+            model_name,
+            challenger,
+            PRODUCTION,
+            decided_by=decided_by,
+            reason=decision.reason,
+            details=details,
+        )
 
 
 def rollback(model_name: str, decided_by: str) -> tuple[str, str]:

@@ -83,3 +83,34 @@ def test_a_first_revision_and_no_gaps_say_nothing_more_than_before():
     assert "revision" not in text and "input changed" not in text
     assert "older than production" not in text
     assert "nothing missing" in text
+
+
+def test_status_shows_a_challengers_realized_values_in_the_shadow_beside_productions():
+    status = {
+        **STATUS,
+        "realized": {
+            "versions": [
+                {
+                    "model_version": "3",
+                    "metric": "accuracy",
+                    "partitions": [{"partition": "2026-11-24", "value": 0.8, "rows": 300}],
+                    "shadow": [],
+                    "look_ahead": [],
+                    "retraining": None,
+                },
+                {
+                    "model_version": "4",
+                    "metric": "accuracy",
+                    "partitions": [],
+                    "shadow": [{"partition": "2026-11-24", "value": 0.9, "rows": 300}],
+                    "look_ahead": [],
+                    "retraining": None,
+                },
+            ]
+        },
+    }
+    jsonschema.validate(status, json.loads(SCHEMA.read_text()))
+    text = "\n".join(render(status))
+    assert "version 3 accuracy: 2026-11-24 0.8000 (300 rows)" in text
+    assert "version 4 accuracy: none yet" in text
+    assert "in the shadow (challenger): 2026-11-24 0.9000 (300 rows)" in text

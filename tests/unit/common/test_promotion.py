@@ -1,4 +1,4 @@
-from jobs.common.store.promotion import PRODUCTION, STAGING, decide
+from jobs.common.store.promotion import PRODUCTION, STAGING, LivePartition, decide, decide_live
 
 
 def test_first_model_needs_only_the_threshold():
@@ -55,3 +55,53 @@ def test_no_better_than_the_trivial_baseline_stays_in_staging():
     decision = decide(31.0, None, 0.9, metric="mae", baseline=30.0)
     assert not decision.promote and "no better than the trivial baseline" in decision.reason
     assert not decide(0.95, None, 0.9, metric="accuracy", baseline=0.96).promote
+
+
+def live(*values: tuple[str, float, float], ahead: str = "") -> list[LivePartition]:
+    return [
+        LivePartition(partition, champion, challenger, look_ahead=partition == ahead)
+        for partition, champion, challenger in values
+    ]
+
+
+def test_a_challenger_better_on_each_of_the_last_k_partitions_is_promoted_with_the_evidence():
+    measured = live(
+        ("2026-10-03", 0.80, 0.90),
+        ("2026-10-01", 0.95, 0.70),  # lost, but older than the last 2
+        ("2026-10-02", 0.85, 0.88),
+    )
+    decision = decide_live("balanced_accuracy", measured, 2, challenger="m version 2")
+    assert decision.promote
+    assert decision.reason.startswith("m version 2 beat production on each of the last 2")
+    assert decision.as_metadata() == {
+        "basis": "live",
+        "metric": "balanced_accuracy",
+        "evidence": [
+            {"partition": "2026-10-02", "champion": 0.85, "challenger": 0.88},
+            {"partition": "2026-10-03", "champion": 0.80, "challenger": 0.90},
+        ],
+    }
+
+
+def test_a_tie_or_a_loss_on_any_of_the_last_k_keeps_the_champion():
+    tie = live(("2026-10-01", 0.80, 0.90), ("2026-10-02", 0.85, 0.85))
+    assert not decide_live("accuracy", tie, 2).promote
+    lost = live(("2026-10-01", 0.80, 0.90), ("2026-10-02", 0.85, 0.84))
+    decision = decide_live("accuracy", lost, 2)
+    assert not decision.promote and "not better than production on 1 of the last 2" in (
+        decision.reason
+    )
+
+
+def test_an_error_metric_is_won_by_the_smaller_value():
+    measured = live(("2026-10-01", 2.0, 1.5), ("2026-10-02", 2.5, 1.0))
+    assert decide_live("rmse", measured, 2).promote
+    assert not decide_live("rmse", live(("2026-10-01", 1.0, 1.5)), 1).promote
+
+
+def test_fewer_than_k_partitions_not_look_ahead_is_no_decision():
+    measured = live(("2026-10-01", 0.8, 0.9), ("2026-10-02", 0.8, 0.9), ahead="2026-10-01")
+    decision = decide_live("accuracy", measured, 2)
+    assert not decision.promote and decision.evidence == ()
+    assert "measured on 1 of the 2 labelled partition(s)" in decision.reason
+    assert "no decision yet" in decision.reason

@@ -127,3 +127,46 @@ def test_look_ahead_points_are_left_out_of_the_trend_and_shown_apart() -> None:
         "    version 2 rmse: none yet",
         "         not counted (look-ahead: not newer than its training data): 2026-11-23",
     ]
+
+
+def test_live_pairs_the_champions_and_the_challengers_values_of_each_partition() -> None:
+    def points(*entries: tuple[str, str, str, float]) -> list[realized.Point]:
+        return [
+            realized.Point(partition, model, "accuracy", value, 10, version)
+            for version, partition, model, value in entries
+        ]
+
+    production = points(
+        ("a", "2026-10-01", "1", 0.8),
+        ("b", "2026-10-02", "1", 0.7),
+        ("c", "2026-10-02", "1", 0.75),  # a later revision wins
+        ("d", "2026-10-03", "1", 0.9),  # no shadow measured
+    )
+    shadow = points(
+        ("e", "2026-10-01", "2", 0.9),
+        ("f", "2026-10-02", "2", 0.85),
+        ("g", "2026-10-01", "3", 0.1),  # another challenger
+    )
+    measured = realized.live(production, shadow, champion="1", challenger="2")
+    assert [(p.partition, p.champion, p.challenger) for p in measured] == [
+        ("2026-10-01", 0.8, 0.9),
+        ("2026-10-02", 0.75, 0.85),
+    ]
+
+
+def test_status_lines_show_a_challengers_values_in_the_shadow() -> None:
+    found = {
+        "versions": [
+            {
+                "model_version": "4",
+                "metric": "accuracy",
+                "partitions": [],
+                "shadow": [{"partition": "2026-11-24", "value": 0.9, "rows": 10}],
+                "retraining": None,
+            }
+        ]
+    }
+    assert realized.describe(found)[1:] == [
+        "    version 4 accuracy: none yet",
+        "         in the shadow (challenger): 2026-11-24 0.9000 (10 rows)",
+    ]

@@ -233,3 +233,30 @@ def test_the_revisions_of_a_partition_count_as_that_one_partition():
     assert kinds(plan) == {
         "predictions": ["iris_predictions version 2026-08-01_model_1 (partition 2026-08-01)"]
     }
+
+
+def test_shadow_predictions_follow_the_predictions_rules_and_keep_the_challenger_they_name():
+    def shadow(partition: str, model: int) -> Version:
+        found = predictions(partition, model)
+        uri = found.uri.replace("iris_predictions", "iris_shadow_predictions")
+        return Version(**{**found.__dict__, "name": "iris_shadow_predictions", "uri": uri})
+
+    versions = [predictions(f"2026-08-0{d}", 1) for d in (1, 2, 3)]
+    shadows = [shadow(f"2026-08-0{d}", 2) for d in (1, 2, 3)]
+    models = [model(1, "production"), model(2, "archived"), model(3, "archived")]
+    # A killed shadow scoring's staging folder: a leftover of the shadow artifact's folder.
+    killed = f"{ROOT}/iris_shadow_predictions/2026-08-04_model_2/shards-1-abc"
+    files = [stored(f"{killed}/part-00000.parquet")]
+    plan = retention.plan(
+        inventory(predictions=[*versions, *shadows], models=models, files=files),
+        Rules(**{**RULES.__dict__, "keep_archived": 0}),
+        NOW,
+    )
+    assert kinds(plan) == {
+        "predictions": [
+            "iris_predictions version 2026-08-01_model_1 (partition 2026-08-01)",
+            "iris_shadow_predictions version 2026-08-01_model_2 (partition 2026-08-01)",
+        ],
+        "model_version": ["model version 3 (archived)"],  # version 2 scored kept shadows
+        "leftover": [killed],
+    }
