@@ -28,6 +28,7 @@ import pandas as pd
 from jobs.batch_inference.params import PartitionRun
 from jobs.common.data import streaming
 from jobs.common.data.data_contract import counted_categories, unseen_categories
+from jobs.common.data.schema import CountedCategories
 from jobs.common.quality import drift
 
 log = logging.getLogger("handoff")
@@ -57,11 +58,14 @@ class PartitionDrift:
         """Anything to gather: drift statistics, or categories to count."""
         return self.accumulator is not None or bool(self.unseen)
 
-    def __call__(self, frame: pd.DataFrame, where: str) -> None:
+    def __call__(
+        self, frame: pd.DataFrame, where: str, categories: CountedCategories | None = None
+    ) -> None:
+        categories = categories if categories is not None else CountedCategories(frame)
         if self.accumulator is not None:
-            self.accumulator.update(frame)
+            self.accumulator.update(frame, categories)
         if self.unseen:
-            for name, count in unseen_categories(frame, self.schema).items():
+            for name, count in unseen_categories(frame, self.schema, categories).items():
                 self.unseen[name] += count
 
     def merge(self, state: bytes) -> None:

@@ -19,15 +19,16 @@ import pyarrow as pa
 from jobs.batch_inference.params import PartitionRun
 from jobs.common.data import iris, streaming
 from jobs.common.data.data_contract import check_features, require_columns
-from jobs.common.data.schema import TableSchema
+from jobs.common.data.schema import CountedCategories, TableSchema
 from jobs.common.runtime import logs
 from jobs.common.runtime.errors import BadInput
 from jobs.common.store.parquet import part_name
 
 BUILTIN_IRIS = iris.SOURCE
 
-BatchCheck = Callable[[pd.DataFrame, str], None]
-"""Called with each batch's feature columns and where the rows are (``file (rows a-b)``);
+BatchCheck = Callable[[pd.DataFrame, str, CountedCategories], None]
+"""Called with each batch's feature columns, where the rows are (``file (rows a-b)``) and the
+batch's categories (counted once, when a check first asks, for every check of the batch);
 raises ``BadInput`` to reject the whole partition. A check that also has a ``summary()``
 method returning a dict (e.g. drift statistics gathered over the batches) has it recorded in
 the predictions' metadata once every batch passed."""
@@ -37,8 +38,10 @@ def contract(schema: TableSchema, unseen: str = "warn") -> BatchCheck:
     """The model's data contract: its feature columns, each holding its recorded kind (gaps
     only where the model imputes them); a category the model never saw with ``unseen: fail``."""
 
-    def check(frame: pd.DataFrame, where: str) -> None:
-        check_features(frame, schema, where, unseen="fail" if unseen == "fail" else None)
+    def check(frame: pd.DataFrame, where: str, categories: CountedCategories) -> None:
+        check_features(
+            frame, schema, where, unseen="fail" if unseen == "fail" else None, categories=categories
+        )
 
     return check
 
@@ -145,8 +148,9 @@ def score(
     try:
         for batch in found.batches(run.batch_rows, [*features, *run.id_columns], pieces):
             frame = feature_frame(batch.table, features)
+            categories = CountedCategories(frame)
             for check in checks:
-                check(frame, batch.where)
+                check(frame, batch.where, categories)
             ids = batch.table.select(list(run.id_columns)) if run.id_columns else None
             table = predict(model, frame, ids, run.probabilities)
             parts.write(table)

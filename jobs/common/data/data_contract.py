@@ -22,6 +22,8 @@ from jobs.common.data.kinds import Unseen
 from jobs.common.data.schema import (
     FLOAT32_MAX,
     MAX_RECORDED_CATEGORIES,
+    Column,
+    CountedCategories,
     TableSchema,
     infer,
     model_values,
@@ -74,50 +76,58 @@ def feature_schema(features: pd.DataFrame) -> FeatureSchema:
 
 
 def check_features(
-    frame: pd.DataFrame, schema: TableSchema, source: str, unseen: Unseen | None = None
+    frame: pd.DataFrame,
+    schema: TableSchema,
+    source: str,
+    unseen: Unseen | None = None,
+    categories: CountedCategories | None = None,
 ) -> dict[str, int]:
     """Every feature column of ``frame`` holds its recorded kind; with ``missing: reject`` no gap.
-    One call per table, or per batch when a job streams. Returns the unseen categories per
-    column (only when ``unseen`` is set; ``fail`` refuses them)."""
+    One call per table, or per batch when a job streams (``categories``: the batch's, counted
+    once for every check of it). Returns the unseen categories per column (only when ``unseen``
+    is set; ``fail`` refuses them)."""
     if frame.empty or len(frame.columns) == 0:
         raise BadInput(f"{source}: the table is empty")
     require_present(frame, schema, source)
+    categories = categories if categories is not None else CountedCategories(frame)
     found: dict[str, int] = {}
     for name, column in schema.features.items():
         series = frame[name]
         if column.kind == "numeric" and _plainly_valid(series):
             continue
-        values, bad = model_values(series, column)
-        if bad:
-            raise BadInput(
-                f"{source}: column {name!r} has {bad} value(s) that are not {column.kind} "
-                f"(dtype {series.dtype}); the model was trained on a {column.kind} column"
-            )
-        if column.kind == "numeric" and (problem := _number_problem(values)):
-            raise BadInput(f"{source}: column {name!r} has {problem}")
+        if column.kind != "categorical":  # any value reads as a category (its text)
+            values, bad = model_values(series, column)
+            if bad:
+                raise BadInput(
+                    f"{source}: column {name!r} has {bad} value(s) that are not {column.kind} "
+                    f"(dtype {series.dtype}); the model was trained on a {column.kind} column"
+                )
+            if column.kind == "numeric" and (problem := _number_problem(values)):
+                raise BadInput(f"{source}: column {name!r} has {problem}")
         if schema.missing_policy == "reject" and (gaps := int(series.isna().sum())):
             raise BadInput(
                 f"{source}: column {name!r} has {gaps} missing value(s) (missing: reject)"
             )
-        if unseen and column.kind == "categorical":
-            count = _unseen(values, column.categories, column.levels)
-            if count:
-                found[name] = count
-                if unseen == "fail":
-                    raise BadInput(
-                        f"{source}: column {name!r} has {count} value(s) of categories the "
-                        "model never saw (unseen: fail)"
-                    )
+        if unseen and column.kind == "categorical" and (count := _unseen(categories, name, column)):
+            found[name] = count
+            if unseen == "fail":
+                raise BadInput(
+                    f"{source}: column {name!r} has {count} value(s) of categories the model "
+                    "never saw (unseen: fail)"
+                )
     return found
 
 
-def unseen_categories(frame: pd.DataFrame, schema: TableSchema) -> dict[str, int]:
+def unseen_categories(
+    frame: pd.DataFrame, schema: TableSchema, categories: CountedCategories | None = None
+) -> dict[str, int]:
     """Per categorical feature with a complete record of its categories: how many of
-    ``frame``'s values are of a category the model never saw (columns with none left out)."""
+    ``frame``'s values are of a category the model never saw (columns with none left out);
+    ``categories``: the batch's, if counted already."""
+    categories = categories if categories is not None else CountedCategories(frame)
     found = {}
     for name in counted_categories(schema):
-        values, _ = model_values(frame[name], schema.columns[name])
-        if count := _unseen(values, schema.columns[name].categories, schema.columns[name].levels):
+        if count := _unseen(categories, name, schema.columns[name]):
             found[name] = count
     return found
 
@@ -166,10 +176,9 @@ def _number_problem(values: np.ndarray) -> str | None:
     return None
 
 
-def _unseen(values: pd.Series, categories: list[str] | None, levels: int | None) -> int:
-    """Values whose category is not among those recorded (0 when the record is incomplete:
-    more levels than were recorded)."""
-    if not categories or (levels or 0) > MAX_RECORDED_CATEGORIES:
+def _unseen(categories: CountedCategories, name: str, column: Column) -> int:
+    """Values of column ``name`` whose category is not among those recorded (0, uncounted, when
+    the record is incomplete: more levels than were recorded)."""
+    if not column.categories or (column.levels or 0) > MAX_RECORDED_CATEGORIES:
         return 0
-    known = values.notna()
-    return int((known & ~values.isin(categories)).sum())
+    return categories[name].outside(frozenset(column.categories))

@@ -16,7 +16,7 @@ so training, batch inference and serving read a value alike.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -309,12 +309,13 @@ class ColumnTally:
         kind = self.column.kind
         if kind not in ("categorical", "numeric", "datetime"):
             return
-        values, _ = model_values(series, self.column)
         if kind == "categorical":
             if len(self.counts) <= self.MAX_COUNTED:
-                for level, count in values.value_counts().items():
-                    self.counts[level] = self.counts.get(level, 0) + int(count)
+                counted = CategoryCounts(series)
+                for level, count in zip(counted.categories, counted.rows.tolist(), strict=True):
+                    self.counts[level] = self.counts.get(level, 0) + count
             return
+        values, _ = model_values(series, self.column)
         values = values[np.isfinite(values)] if kind == "numeric" else values.dropna()
         if len(values):
             low, high = values.min(), values.max()
@@ -448,9 +449,16 @@ def model_values(series: pd.Series, column: Column) -> tuple[Any, int]:
             numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
             bad = ~np.isnan(numbers) & (numbers != 0) & (numbers != 1)
             return np.where(bad, np.nan, numbers), int(bad.sum())
-        words = series.astype(object).map(_boolean_word, na_action="ignore")
-        bad = int((words.isna() & series.notna()).sum())
-        return words.to_numpy(dtype=np.float64, na_value=np.nan), bad
+        factorized = _text_codes(series)
+        if factorized is None:
+            words = series.astype(object).map(_boolean_word, na_action="ignore")
+            bad = int((words.isna() & series.notna()).sum())
+            return words.to_numpy(dtype=np.float64, na_value=np.nan), bad
+        # Each distinct word read once, not every row; a gap (code -1) reads as the NaN appended.
+        codes, distinct = factorized
+        read = np.fromiter(map(_boolean_word, distinct), np.float64, len(distinct))
+        numbers = np.append(read, np.nan)[codes]
+        return numbers, int(np.count_nonzero(np.isnan(numbers) & (codes >= 0)))
     if kind == "categorical":
         return category_text(series), 0
     if kind == "datetime":
@@ -493,6 +501,64 @@ def category_text(series: pd.Series) -> pd.Series:
     ):
         return series if not series.hasnans else series.where(series.notna(), np.nan)
     return series.astype(object).map(str, na_action="ignore").where(series.notna(), np.nan)
+
+
+class CategoryCounts:
+    """One batch of a categorical column as the model reads it (:func:`category_text`),
+    counted: each distinct category and its rows, and the gaps. The data contract (categories
+    the model never saw), the unseen counts and drift (rows per training level) all read one
+    count per batch instead of each reading every row again."""
+
+    def __init__(self, series: pd.Series) -> None:
+        factorized = _text_codes(series)  # text is its own category_text
+        codes, categories = factorized or pd.factorize(category_text(series).to_numpy(dtype=object))
+        self.categories: np.ndarray = categories
+        """The distinct categories (text), in the order they came."""
+        counted = np.bincount(codes + 1, minlength=len(categories) + 1)
+        self.gaps = int(counted[0])
+        self.rows: np.ndarray = counted[1:]
+        """Rows per category, in the order of ``categories``."""
+
+    def outside(self, known: Collection[str]) -> int:
+        """Rows of a category not among ``known`` (gaps are no category)."""
+        seen = np.fromiter((c in known for c in self.categories), bool, len(self.categories))
+        return int(self.rows[~seen].sum())
+
+    def per_level(self, levels: Sequence[str]) -> np.ndarray:
+        """Rows per level of ``levels``, then of every other category, then the gaps."""
+        position = {level: i for i, level in enumerate(levels)}
+        at = np.fromiter(
+            (position.get(c, len(levels)) for c in self.categories), np.intp, len(self.categories)
+        )
+        per = np.bincount(at, weights=self.rows, minlength=len(levels) + 1)
+        return np.append(per, self.gaps).astype(float)
+
+
+class CountedCategories:
+    """The categorical columns of one batch, each counted (:class:`CategoryCounts`) once, when
+    first asked for, whoever asks: a streaming job makes one per batch and hands it to every
+    check of that batch."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._counted: dict[str, CategoryCounts] = {}
+
+    def __getitem__(self, name: str) -> CategoryCounts:
+        if name not in self._counted:
+            self._counted[name] = CategoryCounts(self.frame[name])
+        return self._counted[name]
+
+
+def _text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """A column of text factorized: a code per row (-1 for a gap) into its distinct values;
+    None when some value is not text (3, 3.0 and True are one value as Python compares them,
+    but not as text: such a column is read row by row)."""
+    if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+        return None
+    codes, distinct = pd.factorize(series.to_numpy(dtype=object))
+    if not all(isinstance(value, str) for value in distinct):
+        return None
+    return codes, distinct
 
 
 def _boolean_word(value: Any) -> float:

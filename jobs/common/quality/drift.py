@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jobs.common.data.schema import Column, CountedCategories, category_text, model_values
+
 BINS = 10
 QUANTILES = 41  # every 2.5 %: enough for KS to within ~0.01, small enough for run metadata
 MAX_DISCRETE_VALUES = 2 * QUANTILES  # fewer distinct values: the CDF is recorded exactly
@@ -172,8 +174,6 @@ def reference_statistics(
 
 
 def _category_reference(column: pd.Series) -> FeatureReference:
-    from jobs.common.data.schema import category_text
-
     text = category_text(column)
     present = text.dropna()
     counts = present.value_counts()
@@ -230,12 +230,15 @@ class DriftAccumulator:
         self._keys = np.empty(0)
         self._sample = {name: np.empty(0) for name in self.reference}
 
-    def update(self, batch: pd.DataFrame) -> None:
+    def update(self, batch: pd.DataFrame, categories: CountedCategories | None = None) -> None:
+        """Add one batch; ``categories``: the batch's, if counted already (by the data
+        contract), else they are counted here."""
         if missing := [name for name in self.reference if name not in batch.columns]:
             raise ValueError(f"the batch has no column {missing[0]!r} of the training data")
         if len(batch) == 0:
             return
         self.rows += len(batch)
+        categories = categories if categories is not None else CountedCategories(batch)
         keys = self._random.random(len(batch))
         # The rows that may enter the sample: all until it is full, then those whose key is
         # below the largest kept key (the others could never be among the smallest).
@@ -248,7 +251,7 @@ class DriftAccumulator:
         self._keys = merged[keep]
         for name, ref in self.reference.items():
             if ref.kind == "categorical":
-                self._counts[name] += _level_counts(batch[name], ref.levels or [])
+                self._counts[name] += categories[name].per_level(ref.levels or [])
                 # No sample of categories (their test is on the counts): gaps keep it aligned.
                 filler = np.full(entering.size, np.nan)
                 self._sample[name] = np.concatenate([self._sample[name], filler])[keep]
@@ -394,21 +397,8 @@ def _numbers(column: pd.Series, kind: str | None) -> np.ndarray | None:
         if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             return None
         return column.to_numpy(dtype=float, na_value=np.nan)
-    from jobs.common.data.schema import Column, model_values
-
     values, _ = model_values(column, Column(kind="boolean" if kind == "boolean" else "numeric"))
     return np.asarray(values, dtype=float)
-
-
-def _level_counts(column: pd.Series, levels: list[str]) -> np.ndarray:
-    """Rows per training level, then every other level, then the gaps."""
-    from jobs.common.data.schema import category_text
-
-    text = category_text(column)
-    gaps = text.isna().to_numpy()
-    codes = pd.Categorical(text, categories=levels).codes
-    codes = np.where(codes < 0, len(levels), codes)[~gaps]
-    return np.append(np.bincount(codes, minlength=len(levels) + 1), gaps.sum()).astype(float)
 
 
 def _round(value: float) -> float:

@@ -112,7 +112,7 @@ def test_an_extra_batch_check_sees_every_batch_and_its_summary_is_kept(tmp_path:
     seen: list[str] = []
 
     class Check:
-        def __call__(self, frame: pd.DataFrame, where: str) -> None:
+        def __call__(self, frame: pd.DataFrame, where: str, categories: object) -> None:
             seen.append(f"{len(frame)} {Path(where).name}")
 
         def summary(self) -> dict:
