@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -205,6 +206,19 @@ def _background(args: argparse.Namespace) -> int:
     return 0
 
 
+def _console_to_stderr() -> None:
+    """ZenML's console handler writes its lines ("Setting the global active stack to default.")
+    to stdout; move every console handler of the root logger to stderr, so that a command whose
+    stdout is data (`handoff status --json | jq`) prints nothing else there."""
+    import zenml  # noqa: F401  (its import sets up the root logger's console handler)
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(
+            handler, logging.FileHandler
+        ):
+            handler.setStream(sys.stderr)
+
+
 def _manage(args: argparse.Namespace) -> int:
     from jobs.common.runtime.connection import connect
 
@@ -217,6 +231,8 @@ def _manage(args: argparse.Namespace) -> int:
         if all(line.endswith("unchanged") for line in report):
             print("nothing to do: the server already matches")
         return 0
+    if getattr(args, "json", False):
+        _console_to_stderr()
     connect()
     from jobs.common.store import model_registry
 

@@ -165,8 +165,7 @@ def test_a_shadow_challenger_that_wins_on_live_labels_is_promoted_once_and_deplo
     shown = ok(remote.handoff("status", "--dataset", DATASET))
     assert f"in the shadow (challenger): {DAYS[0]} 1.0000 (300 rows)" in shown
     out = ok(remote.handoff("status", "--dataset", DATASET, "--json"))
-    # The JSON object is the end of the output (on this remote stack a line came before it).
-    status = json.loads(out[out.index("{\n") :])
+    status = json.loads(out)  # stdout is the object alone (ZenML's own lines go to stderr)
     jsonschema.validate(status, json.loads(SCHEMA.read_text()))
     [line] = [v for v in status["realized"]["versions"] if v["model_version"] == str(challenger)]
     assert [(p["partition"], p["value"]) for p in line["shadow"]] == [(d, 1.0) for d in DAYS]

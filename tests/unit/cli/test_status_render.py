@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pytest
 
 from jobs.cli.status import SCHEMA, render
 
@@ -114,3 +115,24 @@ def test_status_shows_a_challengers_realized_values_in_the_shadow_beside_product
     assert "version 3 accuracy: 2026-11-24 0.8000 (300 rows)" in text
     assert "version 4 accuracy: none yet" in text
     assert "in the shadow (challenger): 2026-11-24 0.9000 (300 rows)" in text
+
+
+def test_status_json_keeps_zenmls_console_lines_off_stdout(capfd: pytest.CaptureFixture[str]):
+    """ZenML logs "Setting the global active stack to default." to stdout on a fresh client;
+    `handoff status --json` must print only its object there."""
+    import logging
+
+    from jobs import cli
+
+    root = logging.getLogger()
+    streams = {handler: getattr(handler, "stream", None) for handler in root.handlers}
+    try:
+        cli._console_to_stderr()
+        logging.getLogger("zenml.client").warning("Setting the global active stack to default.")
+        out, err = capfd.readouterr()
+        assert "active stack" not in out
+        assert "active stack" in err
+    finally:
+        for handler, stream in streams.items():
+            if stream is not None and isinstance(handler, logging.StreamHandler):
+                handler.setStream(stream)
